@@ -1,0 +1,421 @@
+"""Data sets: Kodak (download + sha256 + cache), image folders and random crops, BSDS500,
+labelled ImageNet samples, the Foreman QCIF clip, and ``sample_images`` that works anywhere.
+
+Where files live: ``WORKBENCH_DATA=<dir>`` makes every data set read ``<dir>/<data set>`` (the
+layout of the course's shared data folder); otherwise a per-user cache
+(``~/.cache/neural-compression-workbench/data``). A missing file is downloaded from the data set's
+public source, checked against the sha256 shipped in ``helpers/checksums`` (Kodak's are embedded
+below) and written through a temporary file and a rename, so an interrupted or corrupted download
+never leaves a bad file behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import config, images
+
+__all__ = [
+    "DataUnavailableError",
+    "ChecksumError",
+    "KODAK_URL",
+    "KODAK_SHA256",
+    "available",
+    "kodak",
+    "kodak_paths",
+    "fetch",
+    "sha256_of",
+    "image_folder",
+    "RandomCrops",
+    "bsds500",
+    "imagenet_samples",
+    "imagenet_labels",
+    "foreman_qcif",
+    "foreman_qcif_rgb",
+    "sample_images",
+]
+
+#: The standard Kodak host (Rich Franzen's PNG set); WORKBENCH_KODAK_URL or ``base_url`` overrides it.
+KODAK_URL = "http://r0k.us/graphics/kodak/kodak/"
+BSDS500_URL = (
+    "https://raw.githubusercontent.com/BIDS/BSDS500/a04b7c6c3a9f0ace74bf205c72a43d32e1c72722/"
+    "BSDS500/data/images/"
+)
+IMAGENET_SAMPLES_URL = (
+    "https://raw.githubusercontent.com/EliSchwartz/imagenet-sample-images/"
+    "bc69043e2862758a1906c6a24a792bb28c6bb2ff/"
+)
+FOREMAN_URL = (
+    "https://raw.githubusercontent.com/tadewossomano/GeoDTN/"
+    "ff9fd9c2eabe2807cb4fa45d6887640831300718/foreman.yuv"
+)
+FOREMAN_FILE = "foreman_qcif_176x144_i420_10f.yuv"
+
+KODAK_SHA256 = {
+    "kodim01": "a56e27cbf5f843c048b6af1d6e090760e9c92fadba88b7dee0205918a37523bd",
+    "kodim02": "4f4b74a79237e311d72cad958237b5f7088d8bce1c82305ebefe1a70e3022dfd",
+    "kodim03": "e25ca1ff2f0c0cb5fdfd5f9b0a0bb21ac4c3de3c84a67f35b09a85d3306249db",
+    "kodim04": "e3b946107c5d3441c022f678d0c3caf1e224d81b1604ba840a4f88e562de61aa",
+    "kodim05": "10349e963c5c813d327852f82c1795fa4148d69fedffc4c589bee458e3ac3d53",
+    "kodim06": "363510303b715d4cbc384e1ce227e466b613a09e1b71ae985882bf8e7fbd9b18",
+    "kodim07": "b77d3f006f42414bb242222e0482e750c0fb9e5ee8d4bed2f6f11c5605fe54a4",
+    "kodim08": "ba23983c76b4832ee0e8af0592664756841a16779acd69f792e268fb6d13d6e7",
+    "kodim09": "6a4361c2fc194feb4edaa9f9a4a0620fb9943e460ac7fdf037fb0f6dd6607a7d",
+    "kodim10": "9dfb70f5867c29ff9ed6313683f19b3d867849e40fbc0c4c54a4a89df341cf23",
+    "kodim11": "7936814b58b5387fce2e4e2488b4ec830dadd95fa9520f358ddb30990b50f2b6",
+    "kodim12": "d78c37c2f04f23761ed2367dd77e2db584ddd4c3950833fecf89f199a8126980",
+    "kodim13": "bc34a3ce58dea09dce1704c997171602de90cb34d0c8503a988b77f473d39b08",
+    "kodim14": "55a94550ff18f3246c4074fd32b77b0c74447c26b6ad274d564d999c0450ba6e",
+    "kodim15": "7538cbb80cb9103606c48b806eae57d56c885c7f90b9b3be70a41160f9cbb683",
+    "kodim16": "a89c7268ccd4718ba424a99fc4643c572cf692ca6eae887185ceb4e9f11d2e54",
+    "kodim17": "37afcc89fbdcb76d9518e04b2fc011027e2f4cd14b3b2f83cefd721641a47c5b",
+    "kodim18": "1a9258c365988961d87a0598725b609139c303ad48a5aad6c503c3b1a87849aa",
+    "kodim19": "b7450b264b1b0a411390d8931b112c27905a992520fc90569dc4b920aa32bbdc",
+    "kodim20": "3b46c71e3b92a563820ba32936be8330c586c41f938efd94be938386aae4328a",
+    "kodim21": "ac958597c82073f6bb65129c68f72b651db5b9efd82e11547d07350214bc268b",
+    "kodim22": "1cee58eb1f2d9c7ebb254d208a03c783ce6cf2c4d8c2cf45e235dd23b4ce1b29",
+    "kodim23": "e3111a2fd4da24af15d6459ef9eacfe54106b38e27b4a21821b75c3f5d2d5baf",
+    "kodim24": "1071c68372cc5a01435c2c225a5cf7d4bb803846ec08bb6b3d6721b156d7cb96",
+}
+
+_CHECKSUMS = Path(__file__).with_name("checksums")
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+_verified: set[tuple[str, str]] = set()
+
+
+class DataUnavailableError(RuntimeError):
+    """A data set is neither on disk nor downloadable (offline); the message says how to fix it."""
+
+
+class ChecksumError(ValueError):
+    """A downloaded or local file does not have the expected sha256."""
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """Return the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_sums(name: str) -> dict[str, str]:
+    """Read a shipped sha256sum file into {relative path: sha256}."""
+    sums = {}
+    for line in (_CHECKSUMS / name).read_text().splitlines():
+        if line.strip():
+            digest, relative = line.split(maxsplit=1)
+            sums[relative.strip().lstrip("*")] = digest
+    return sums
+
+
+def _offline_message(what: str, folder: Path, url: str, error: Exception) -> str:
+    return (
+        f"{what} is not in {folder} and could not be downloaded from {url} ({error}).\n"
+        f"Fix: connect to the internet and retry, or copy the data set to a folder and set "
+        f"WORKBENCH_DATA to it (it must contain {folder.name}/...), e.g.\n"
+        f"    export WORKBENCH_DATA=/path/to/shared/data"
+    )
+
+
+def fetch(url: str, destination: str | os.PathLike, sha256: str, timeout: float = 30.0) -> Path:
+    """Download url to destination unless it already exists with the right sha256.
+
+    The bytes go to a temporary file in the same folder and are renamed into place only after the
+    checksum matches: a failure leaves nothing behind. Raises ChecksumError or DataUnavailableError.
+    """
+    destination = Path(destination)
+    key = (str(destination), sha256)
+    if destination.is_file():
+        if key in _verified or sha256_of(destination) == sha256:
+            _verified.add(key)
+            return destination
+        raise ChecksumError(
+            f"{destination} exists but its sha256 is not the expected {sha256[:12]}...: "
+            f"delete it to download it again, or restore the original file"
+        )
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=destination.name + ".", suffix=".part", dir=destination.parent
+    )
+    try:
+        digest = hashlib.sha256()
+        with (
+            os.fdopen(handle, "wb") as out,
+            urllib.request.urlopen(url, timeout=timeout) as response,
+        ):
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise ChecksumError(
+                f"checksum mismatch for {url}: expected sha256 {sha256[:12]}..., got "
+                f"{digest.hexdigest()[:12]}... (the download was discarded)"
+            )
+        os.replace(temporary, destination)
+    except (urllib.error.URLError, OSError, TimeoutError) as error:
+        raise DataUnavailableError(
+            _offline_message(destination.name, destination.parent, url, error)
+        ) from error
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    _verified.add(key)
+    return destination
+
+
+def kodak_paths(base_url: str | None = None, names: list[str] | None = None) -> dict[str, Path]:
+    """Return {name: path} of the Kodak PNGs, downloading missing ones (sha256-checked)."""
+    names = sorted(KODAK_SHA256) if names is None else list(names)
+    unknown = [name for name in names if name not in KODAK_SHA256]
+    if unknown:
+        raise ValueError(f"unknown Kodak image names {unknown}; expected kodim01 ... kodim24")
+    url = base_url or os.environ.get("WORKBENCH_KODAK_URL", "") or KODAK_URL
+    url = url if url.endswith("/") else url + "/"
+    folder = config.data_dir() / "kodak"
+    return {
+        name: fetch(url + name + ".png", folder / f"{name}.png", KODAK_SHA256[name])
+        for name in names
+    }
+
+
+def kodak(base_url: str | None = None, names: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Return the Kodak images as uint8 (H, W, 3) arrays keyed kodim01 ... kodim24 (all 24 by default)."""
+    return {name: images.load_image(path) for name, path in kodak_paths(base_url, names).items()}
+
+
+def available() -> dict[str, bool]:
+    """Which data sets are already on disk (no download is attempted)."""
+    root = config.data_dir()
+    return {
+        "kodak": all((root / "kodak" / f"{name}.png").is_file() for name in KODAK_SHA256),
+        "bsds500": (root / "train" / "bsds500_train").is_dir(),
+        "imagenet_samples": (root / "imagenet-samples" / "labels.csv").is_file(),
+        "foreman_qcif": (root / "video" / FOREMAN_FILE).is_file(),
+    }
+
+
+def image_folder(path: str | os.PathLike, recursive: bool = False) -> list[Path]:
+    """Return the sorted image files (png, jpg, bmp, tif, webp, ppm) in a folder."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image_folder: {folder} is not a folder")
+    pattern = "**/*" if recursive else "*"
+    files = sorted(
+        p for p in folder.glob(pattern) if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file()
+    )
+    if not files:
+        raise ValueError(f"image_folder: no image files in {folder}")
+    return files
+
+
+class RandomCrops(torch.utils.data.Dataset):
+    """Random crops of a set of images, as float32 (3, crop_size, crop_size) tensors in [0, 1].
+
+    Images are decoded once and kept in memory (uint8). ``batches(batch_size)`` is the infinite,
+    seeded batch source that ``training.train`` consumes; indexing gives one crop per image for
+    a DataLoader. Random horizontal flips are on by default.
+    """
+
+    def __init__(
+        self,
+        sources,
+        crop_size: int = 64,
+        seed: int = 0,
+        flip: bool = True,
+        max_images: int | None = None,
+    ):
+        if not isinstance(crop_size, int) or crop_size < 1:
+            raise ValueError(f"crop_size must be a positive int, got {crop_size!r}")
+        if isinstance(sources, (str, os.PathLike)):
+            sources = image_folder(sources)
+        sources = list(sources)[:max_images] if max_images else list(sources)
+        if not sources:
+            raise ValueError("RandomCrops needs at least one image")
+        self.images = [
+            images.load_image(s) if isinstance(s, (str, os.PathLike)) else images.as_uint8(s)
+            for s in sources
+        ]
+        self.images = [
+            np.repeat(i[:, :, None], 3, axis=2) if i.ndim == 2 else i for i in self.images
+        ]
+        small = [i.shape[:2] for i in self.images if min(i.shape[:2]) < crop_size]
+        if small:
+            raise ValueError(f"crop_size {crop_size} is larger than some images (e.g. {small[0]})")
+        self.crop_size = crop_size
+        self.flip = flip
+        self.generator = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def _crop(self, index: int, rng: np.random.Generator) -> np.ndarray:
+        image = self.images[index]
+        top = rng.integers(0, image.shape[0] - self.crop_size + 1)
+        left = rng.integers(0, image.shape[1] - self.crop_size + 1)
+        crop = image[top : top + self.crop_size, left : left + self.crop_size]
+        if self.flip and rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        return crop
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        crop = self._crop(index, self.generator)
+        return torch.from_numpy(crop.transpose(2, 0, 1).copy()).float() / 255.0
+
+    def batch(self, batch_size: int, rng: np.random.Generator | None = None) -> torch.Tensor:
+        """One batch (batch_size, 3, crop, crop) of crops from randomly chosen images, on the CPU."""
+        rng = self.generator if rng is None else rng
+        picks = rng.integers(0, len(self.images), size=batch_size)
+        stack = np.stack([self._crop(int(i), rng) for i in picks])
+        return torch.from_numpy(stack.transpose(0, 3, 1, 2).copy()).float() / 255.0
+
+    def batches(self, batch_size: int, seed: int | None = None) -> Iterator[torch.Tensor]:
+        """Infinite iterator of batches; a seed makes the sequence repeatable."""
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        rng = self.generator if seed is None else np.random.default_rng(seed)
+        while True:
+            yield self.batch(batch_size, rng)
+
+
+def bsds500(split: str = "train", download: bool = True) -> list[Path]:
+    """Paths of the BSDS500 training photos (split 'train' 200, 'val' 100, or 'all' 300).
+
+    Read from WORKBENCH_DATA/train/bsds500_<split>/. The official source is the Berkeley
+    Segmentation Data Set (BSR_bsds500.tgz, Arbelaez et al., TPAMI 2011); missing files are
+    downloaded from the BIDS/BSDS500 GitHub mirror and sha256-checked. Research/educational use.
+    Note: the files are themselves JPEGs (about quality 92-95, 4:2:0).
+    """
+    if split not in ("train", "val", "all"):
+        raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
+    sums = _read_sums("bsds500.sha256")
+    wanted = sorted(k for k in sums if split == "all" or k.startswith(f"bsds500_{split}/"))
+    folder = config.data_dir() / "train"
+    paths = []
+    for relative in wanted:
+        target = folder / relative
+        if not target.is_file() and not download:
+            raise DataUnavailableError(
+                _offline_message("BSDS500", folder, BSDS500_URL, FileNotFoundError(target))
+            )
+        subset, name = relative.split("/")
+        paths.append(
+            fetch(BSDS500_URL + subset.replace("bsds500_", "") + "/" + name, target, sums[relative])
+        )
+    return paths
+
+
+def imagenet_labels() -> list[str]:
+    """The 1000 ImageNet-1k class names in the standard ILSVRC-2012 index order."""
+    names = [""] * 1000
+    with open(_CHECKSUMS / "imagenet-labels.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            names[int(row["class_index"])] = row["class_name"]
+    return names
+
+
+def imagenet_samples(
+    limit: int | None = None, classes: list[int] | None = None
+) -> Iterator[tuple[np.ndarray, int, str]]:
+    """Yield (uint8 RGB image, class_index, class_name) for the ImageNet sample photos (one per class).
+
+    ``classes`` keeps only those class indices; ``limit`` stops after that many images.
+    """
+    sums = _read_sums("imagenet-samples.sha256")
+    folder = config.data_dir() / "imagenet-samples"
+    count = 0
+    with open(_CHECKSUMS / "imagenet-labels.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        index = int(row["class_index"])
+        if classes is not None and index not in classes:
+            continue
+        if limit is not None and count >= limit:
+            return
+        path = fetch(IMAGENET_SAMPLES_URL + row["file"], folder / row["file"], sums[row["file"]])
+        yield images.load_image(path), index, row["class_name"]
+        count += 1
+
+
+def foreman_qcif(num_frames: int = 10) -> dict[str, np.ndarray]:
+    """The Foreman QCIF clip (176x144, I420) as planes {'y': (N, 144, 176), 'u', 'v': (N, 72, 88)} uint8."""
+    if not isinstance(num_frames, int) or not 1 <= num_frames <= 10:
+        raise ValueError(f"num_frames must be an int in 1..10, got {num_frames!r}")
+    sha = _read_sums("video.sha256")[FOREMAN_FILE]
+    path = fetch(FOREMAN_URL, config.data_dir() / "video" / FOREMAN_FILE, sha)
+    raw = np.fromfile(path, dtype=np.uint8)
+    width, height = 176, 144
+    frame_size = width * height * 3 // 2
+    frames = raw[: frame_size * num_frames].reshape(num_frames, frame_size)
+    luma = width * height
+    return {
+        "y": frames[:, :luma].reshape(num_frames, height, width),
+        "u": frames[:, luma : luma + luma // 4].reshape(num_frames, height // 2, width // 2),
+        "v": frames[:, luma + luma // 4 :].reshape(num_frames, height // 2, width // 2),
+    }
+
+
+def foreman_qcif_rgb(num_frames: int = 10) -> np.ndarray:
+    """Foreman as uint8 RGB frames (N, 144, 176, 3): BT.601 limited range, nearest chroma upsampling."""
+    planes = foreman_qcif(num_frames)
+    y = planes["y"].astype(np.float64) - 16.0
+    u = planes["u"].repeat(2, axis=1).repeat(2, axis=2).astype(np.float64) - 128.0
+    v = planes["v"].repeat(2, axis=1).repeat(2, axis=2).astype(np.float64) - 128.0
+    red = 1.164 * y + 1.596 * v
+    green = 1.164 * y - 0.392 * u - 0.813 * v
+    blue = 1.164 * y + 2.017 * u
+    return np.clip(np.round(np.stack([red, green, blue], axis=-1)), 0, 255).astype(np.uint8)
+
+
+_SKIMAGE_PHOTOS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "immunohistochemistry",
+    "motorcycle_left",
+)
+
+
+def sample_images(
+    n: int = 4, size: int | None = None, quiet: bool = False
+) -> dict[str, np.ndarray]:
+    """Return n photos {name: uint8 (H, W, 3)}: Kodak when it can be had, else scikit-image's photos.
+
+    ``size`` takes a central square crop. The fallback prints a visible notice, so every notebook
+    runs anywhere, but its numbers are not the Kodak numbers.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    try:
+        pictures = kodak(names=sorted(KODAK_SHA256)[: min(n, 24)])
+    except DataUnavailableError:
+        import skimage.data
+
+        if not quiet:
+            warnings.warn(
+                "Kodak is not available (offline, no WORKBENCH_DATA): using scikit-image's sample "
+                "photos instead. Figures will differ from the published ones.",
+                stacklevel=2,
+            )
+        pictures = {}
+        for name in _SKIMAGE_PHOTOS[:n]:
+            picture = getattr(skimage.data, name)()
+            pictures[name] = (
+                picture[:, :, :3] if picture.ndim == 3 else np.repeat(picture[:, :, None], 3, 2)
+            )
+    if size is not None:
+        pictures = {k: images.center_crop(v, min(size, *v.shape[:2])) for k, v in pictures.items()}
+    return pictures

@@ -1,0 +1,70 @@
+"""Test harness: FAST on, seeds set, WORKBENCH_DATA pointed at ../shared/data when that folder exists.
+
+Tests that need a data set use the ``kodak_dir`` / ``shared_data`` fixtures and skip, with a reason,
+only when the data set is absent. Nothing else may skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+
+os.environ.setdefault("FAST", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+if SHARED_DATA.is_dir() and not os.environ.get("WORKBENCH_DATA"):
+    os.environ["WORKBENCH_DATA"] = str(SHARED_DATA)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    from helpers import config
+
+    config.seed_everything(0)
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _need(folder: str) -> Path:
+    root = Path(os.environ.get("WORKBENCH_DATA", ""))
+    path = root / folder
+    if not os.environ.get("WORKBENCH_DATA") or not path.exists():
+        pytest.skip(
+            f"data set {folder!r} is not available (set WORKBENCH_DATA to the shared data folder)"
+        )
+    return path
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The data root (WORKBENCH_DATA); skips when it is not set."""
+    root = os.environ.get("WORKBENCH_DATA")
+    if not root or not Path(root).is_dir():
+        pytest.skip("no data folder: set WORKBENCH_DATA to the shared data folder")
+    return Path(root)
+
+
+@pytest.fixture
+def kodak_dir() -> Path:
+    return _need("kodak")
+
+
+@pytest.fixture
+def bsds_dir() -> Path:
+    return _need("train")
+
+
+@pytest.fixture
+def imagenet_dir() -> Path:
+    return _need("imagenet-samples")
+
+
+@pytest.fixture
+def video_dir() -> Path:
+    return _need("video")

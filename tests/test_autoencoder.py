@@ -1,0 +1,73 @@
+import math
+
+import pytest
+import torch
+
+from helpers import autoencoder
+
+
+@pytest.mark.parametrize("name", sorted(autoencoder.ARCHITECTURES))
+def test_build_model_shapes(name):
+    model = autoencoder.build_model(name, N=8, M=12)
+    output = model(torch.rand(2, 3, 64, 64))
+    assert output["x_hat"].shape == (2, 3, 64, 64)
+    assert "y" in output["likelihoods"]
+    assert (name == "bmshj2018-hyperprior") == ("z" in output["likelihoods"])
+
+
+def test_build_model_bad_input():
+    with pytest.raises(ValueError, match="unknown architecture"):
+        autoencoder.build_model("jpeg")
+    with pytest.raises(ValueError):
+        autoencoder.build_model("bmshj2018-factorized", N=0)
+
+
+def test_rate_distortion_loss_values():
+    target = torch.zeros(2, 3, 4, 4)
+    likelihoods = {"y": torch.full((2, 5, 1, 1), 0.5)}  # 10 symbols at 1 bit each
+    output = {"x_hat": torch.full_like(target, 0.1), "likelihoods": likelihoods}
+    terms = autoencoder.RateDistortionLoss(lmbda=0.01)(output, target)
+    assert terms["bpp"].item() == pytest.approx(10 / 32)
+    assert terms["mse"].item() == pytest.approx(0.01)
+    assert terms["loss"].item() == pytest.approx(0.01 * 255**2 * 0.01 + 10 / 32)
+    with pytest.raises(ValueError):
+        autoencoder.RateDistortionLoss(lmbda=0)
+
+
+def test_train_recipe_runs_and_checkpoints(bsds_dir, tmp_path):
+    path = tmp_path / "codec.pt"
+    history = autoencoder.train_recipe(
+        "bmshj2018-factorized",
+        0.01,
+        num_steps=3,
+        checkpoint_path=path,
+        crop_size=32,
+        batch_size=2,
+        N=8,
+        M=8,
+        progress=False,
+    )
+    assert history.steps[-1] == 3 and math.isfinite(history.records[-1]["bpp"])
+    state = torch.load(path, weights_only=False)
+    assert state["step"] == 3 and state["extra"]["lmbda"] == 0.01
+    autoencoder.main(
+        [
+            "--name",
+            "bmshj2018-factorized",
+            "--steps",
+            "4",
+            "--out",
+            str(path),
+            "--crop-size",
+            "32",
+            "--batch-size",
+            "2",
+            "--N",
+            "8",
+            "--M",
+            "8",
+            "--threads",
+            "1",
+        ]
+    )
+    assert torch.load(path, weights_only=False)["step"] == 4

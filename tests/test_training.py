@@ -1,0 +1,137 @@
+import itertools
+
+import pytest
+import torch
+
+from helpers import training
+
+
+def _problem(seed=0):
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(3, 1)
+    true_weight = torch.tensor([[1.0, -2.0, 0.5]])
+
+    def batches():
+        generator = torch.Generator().manual_seed(seed)
+        while True:
+            x = torch.randn(16, 3, generator=generator)
+            yield x, x @ true_weight.T
+
+    def loss_fn(model, batch):
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        return loss, {"scale": loss.detach() * 2}
+
+    return model, batches(), loss_fn
+
+
+def test_train_reduces_loss_and_records_history():
+    model, batches, loss_fn = _problem()
+    history = training.train(
+        model, batches, loss_fn, num_steps=200, lr=0.05, device="cpu", progress=False
+    )
+    assert len(history.records) == 200 and history.steps[-1] == 200
+    assert history.losses[-1] < 0.01 * history.losses[0]
+    assert history.records[-1]["scale"] == pytest.approx(2 * history.records[-1]["loss"])
+    assert not history.interrupted
+    assert not model.training
+
+
+def test_checkpoint_and_resume(tmp_path):
+    path = tmp_path / "run.pt"
+    model, batches, loss_fn = _problem()
+    training.train(
+        model,
+        batches,
+        loss_fn,
+        num_steps=30,
+        lr=0.05,
+        device="cpu",
+        checkpoint_path=path,
+        checkpoint_every=10,
+        progress=False,
+        extra={"lr": 0.05},
+    )
+    state = torch.load(path, weights_only=False)
+    assert state["step"] == 30 and len(state["history"]) == 30 and state["extra"] == {"lr": 0.05}
+    resumed, batches2, _ = _problem(seed=1)
+    history = training.train(
+        resumed,
+        batches2,
+        loss_fn,
+        num_steps=50,
+        lr=0.05,
+        device="cpu",
+        checkpoint_path=path,
+        progress=False,
+    )
+    assert history.start_step == 30 and history.steps[-1] == 50 and len(history.records) == 50
+    fresh, _, _ = _problem(seed=2)
+    training.load_checkpoint(path, fresh, map_location="cpu")
+    torch.testing.assert_close(fresh.weight, resumed.weight)
+
+
+def test_interrupt_saves_checkpoint(tmp_path):
+    path = tmp_path / "interrupted.pt"
+    model, batches, loss_fn = _problem()
+
+    def interrupting(model, batch):
+        if interrupting.calls == 7:
+            raise KeyboardInterrupt
+        interrupting.calls += 1
+        return loss_fn(model, batch)
+
+    interrupting.calls = 0
+    history = training.train(
+        model,
+        batches,
+        interrupting,
+        num_steps=100,
+        device="cpu",
+        checkpoint_path=path,
+        checkpoint_every=1000,
+        progress=False,
+    )
+    assert history.interrupted and history.steps[-1] == 7
+    assert torch.load(path, weights_only=False)["step"] == 7
+
+
+def test_finite_batches_are_cycled():
+    model, batches, loss_fn = _problem()
+    finite = list(itertools.islice(batches, 3))
+    history = training.train(model, finite, loss_fn, num_steps=10, device="cpu", progress=False)
+    assert history.steps[-1] == 10
+
+
+def test_bad_input(tmp_path):
+    model, batches, loss_fn = _problem()
+    with pytest.raises(TypeError):
+        training.train("model", batches, loss_fn, 1)
+    with pytest.raises(ValueError):
+        training.train(model, batches, loss_fn, -1)
+    with pytest.raises(TypeError):
+        training.train(model, batches, "loss", 1)
+    with pytest.raises(ValueError, match="empty"):
+        training.train(model, [], loss_fn, 1, device="cpu", progress=False)
+    with pytest.raises(TypeError, match="scalar"):
+        training.train(model, batches, lambda m, b: m(b[0]), 1, device="cpu", progress=False)
+    with pytest.raises(FloatingPointError):
+        training.train(
+            model,
+            batches,
+            lambda m, b: m(b[0]).sum() * float("nan"),
+            1,
+            device="cpu",
+            progress=False,
+        )
+    with pytest.raises(FileNotFoundError):
+        training.load_checkpoint(tmp_path / "missing.pt", model)
+    torch.save({"weights": 1}, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match="not a workbench checkpoint"):
+        training.load_checkpoint(tmp_path / "foreign.pt", model)
+
+
+def test_history_last():
+    history = training.History(records=[{"step": 1, "loss": 2.0}, {"step": 2, "loss": 4.0}])
+    assert history.last() == 3.0
+    assert training.History().last() != training.History().last()  # nan
