@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+# Jupyter refuses to run as root without this flag (containers, CI machines).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Explicit thread counts: an oversubscribed torch step on a shared 2-core machine ran 25x slower.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
@@ -37,7 +39,7 @@ install: $(STAMP)
 
 lab: $(STAMP)
 	@echo "JupyterLab: http://127.0.0.1:$(PORT)/lab (the token URL is printed below)"
-	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 --port=$(PORT)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests benchmarks scripts notebooks
