@@ -434,6 +434,19 @@ def _scale_grid(block_scales, image_blocks: tuple[int, int], grid: tuple[int, in
     return padded.reshape(rows, fy, cols, fx).min(axis=(1, 3)).astype(np.int64)
 
 
+def _fill_dummy_blocks(levels: np.ndarray, real: tuple[int, int], h: int) -> None:
+    """Blocks of the MCU grid that lie wholly outside the image are coded as libjpeg codes them:
+    no AC, and the DC of the neighbouring real block (so their DC differences cost nothing)."""
+    rows, cols = real
+    if cols < levels.shape[1]:
+        levels[:rows, cols:] = 0
+        levels[:rows, cols:, 0, 0] = levels[:rows, cols - 1 : cols, 0, 0]
+    for row in range(rows, levels.shape[0]):
+        levels[row] = 0
+        last_in_mcu = levels[row - 1, h - 1 :: h, 0, 0]
+        levels[row, :, 0, 0] = np.repeat(last_in_mcu, h)[: levels.shape[1]]
+
+
 def _build_frame(image: np.ndarray, quality: int, subsampling: str, block_scales,
                  tables: tuple[np.ndarray, np.ndarray] | None, dct: str = "islow") -> Frame:
     if subsampling not in SUBSAMPLING:
@@ -457,14 +470,22 @@ def _build_frame(image: np.ndarray, quality: int, subsampling: str, block_scales
     mcu_rows, mcu_cols = -(-height // (8 * v_max)), -(-width // (8 * h_max))
     image_blocks = (-(-height // 8), -(-width // 8))
     for index, (plane, (h, v)) in enumerate(zip(planes, factors, strict=True)):
-        padded = np.pad(plane, ((0, mcu_rows * 8 * v_max - height), (0, mcu_cols * 8 * h_max - width)),
-                        mode="edge")
-        sampled = downsample(padded, h_max // h, v_max // v)
+        # libjpeg's edge handling: replicate the last column out to the component's width in blocks
+        # and the last row to a whole row group, downsample, then replicate downsampled rows down
+        # to the MCU grid; blocks wholly outside the image are "dummy" blocks (below).
+        fx, fy = h_max // h, v_max // v
+        real = (-(-(-(-height * v // v_max)) // 8), -(-(-(-width * h // h_max)) // 8))
+        padded = np.pad(plane, ((0, (-height) % v_max), (0, real[1] * 8 * fx - width)), mode="edge")
+        sampled = downsample(padded, fx, fy)
+        grid = (mcu_rows * v * 8, mcu_cols * h * 8)
+        sampled = np.pad(sampled, ((0, grid[0] - sampled.shape[0]), (0, grid[1] - sampled.shape[1])),
+                         mode="edge")
         blocks = blockify(sampled.astype(np.float64) - 128.0)
         table = luma_table if index == 0 else chroma_table
         scales = _scale_grid(block_scales, image_blocks, blocks.shape[:2], h, v, h_max, v_max)
         coefficients = fdct_islow(blocks) if dct == "islow" else dct2(blocks)
         levels = quantize(coefficients, table, scales)
+        _fill_dummy_blocks(levels, real, h)
         frame.components.append(Component(index + 1, h, v, 0 if index == 0 else 1, zigzag(levels)))
     return frame
 
@@ -511,15 +532,16 @@ def block_bits_map(frame: Frame) -> np.ndarray:
 
 def analyze(image, quality: int = 75, subsampling: str = "4:2:0", optimize: bool = False,
             block_scales: np.ndarray | None = None, tables: tuple[np.ndarray, np.ndarray] | None = None,
-            dct: str = "islow") -> Analysis:
+            dct: str = "islow", restart_interval: int = 0) -> Analysis:
     """Encode like ``encode`` and return the file with its coefficients, decoded image and bit accounting.
 
     tables: optional custom (luma, chroma) 8x8 quantization tables instead of the quality-scaled ones.
     dct: 'islow' (libjpeg's integer DCT: the same levels as Pillow) or 'float' (the exact DCT).
+    restart_interval: write an RSTn marker every that many MCUs (0: none).
     """
     array = _validate_image(image)
     frame = _build_frame(array, quality, subsampling, block_scales, tables, dct)
-    data, accounting = write_jpeg(frame, optimize=optimize)
+    data, accounting = write_jpeg(frame, optimize=optimize, restart_interval=restart_interval)
     return Analysis(data, frame, _reconstruct(frame), block_bits_map(frame), accounting["bytes"])
 
 

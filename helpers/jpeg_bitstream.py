@@ -157,8 +157,11 @@ def _coding_order(frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.tile(owners, mcu_rows * mcu_cols), blocks, flat
 
 
-def block_symbols(owners: np.ndarray, blocks: np.ndarray, num_components: int) -> dict[str, np.ndarray]:
+def block_symbols(owners: np.ndarray, blocks: np.ndarray, num_components: int,
+                  interval_blocks: int = 0) -> dict[str, np.ndarray]:
     """Run-length symbols of blocks in coding order (DC DPCM per component, AC runs with ZRL and EOB).
+
+    interval_blocks > 0 resets the DC predictions every that many blocks (restart intervals).
 
     Returns arrays, one entry per coded symbol, sorted in bitstream order: block (index in coding
     order), kind (0 DC, 1 AC), component, symbol (the Huffman symbol: DC size, or RUN<<4|SIZE),
@@ -168,10 +171,13 @@ def block_symbols(owners: np.ndarray, blocks: np.ndarray, num_components: int) -
     count = len(blocks)
     dc = blocks[:, 0]
     diff = np.empty(count, dtype=np.int64)
+    interval = np.arange(count) // interval_blocks if interval_blocks else np.zeros(count, np.int64)
     for index in range(num_components):
         mine = np.flatnonzero(owners == index)
         values = dc[mine]
-        diff[mine] = np.diff(values, prepend=0)
+        previous = np.concatenate([[0], values[:-1]])
+        restarted = np.concatenate([[True], interval[mine][1:] != interval[mine][:-1]])
+        diff[mine] = values - np.where(restarted, 0, previous)
     dc_size = magnitude_category(diff)
     if dc_size.max(initial=0) > 11:
         raise JPEGError("a DC difference needs more than 11 bits: not representable in 8-bit baseline JPEG")
@@ -237,15 +243,21 @@ def _segment(marker: int, payload: bytes) -> bytes:
 
 
 def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | None = None,
-               optimize: bool = False) -> tuple[bytes, dict]:
+               optimize: bool = False, restart_interval: int = 0) -> tuple[bytes, dict]:
     """Write a baseline JFIF file for a frame of quantized coefficients; return (bytes, accounting).
 
+    restart_interval > 0 writes a DRI segment and an RSTn marker every that many MCUs (the decoder
+    can resynchronise there after damage; DC predictions restart from 0).
     tables: {'dc0', 'ac0', 'dc1', 'ac1'} -> (BITS, HUFFVAL); default Annex K's. With optimize,
     tables are built from this image's own symbol counts (Annex K.2). Component 0 uses tables 0,
     the others tables 1. The accounting holds per-block bits in coding order and the byte split.
     """
+    if not isinstance(restart_interval, int) or not 0 <= restart_interval <= 0xFFFF:
+        raise ValueError(f"restart_interval must be an int in 0..65535, got {restart_interval!r}")
     owners, blocks, flat = _coding_order(frame)
-    symbols = block_symbols(owners, blocks, len(frame.components))
+    per_mcu = 1 if len(frame.components) == 1 else sum(c.h * c.v for c in frame.components)
+    interval_blocks = restart_interval * per_mcu
+    symbols = block_symbols(owners, blocks, len(frame.components), interval_blocks)
     table_index = np.minimum(symbols["component"], 1) * 2 + symbols["kind"]  # dc0 ac0 dc1 ac1
     names = ["dc0", "ac0", "dc1", "ac1"]
     used = sorted(set(table_index.tolist()))
@@ -264,7 +276,18 @@ def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | No
         raise JPEGError("a symbol has no code in the Huffman table (use optimize=True for custom data)")
     lengths = code_lengths + symbols["extra_length"]
     codes = (code_of[table_index, symbols["symbol"]] << symbols["extra_length"]) | symbols["extra"]
-    scan = _pack_bits(codes, lengths)
+    if interval_blocks:
+        pieces = []
+        interval_of_symbol = symbols["block"] // interval_blocks
+        boundaries = np.searchsorted(interval_of_symbol, np.arange(interval_of_symbol.max() + 2))
+        for number in range(len(boundaries) - 1):
+            part = slice(boundaries[number], boundaries[number + 1])
+            if number:
+                pieces.append(bytes([0xFF, 0xD0 + (number - 1) % 8]))
+            pieces.append(_pack_bits(codes[part], lengths[part]))
+        scan = b"".join(pieces)
+    else:
+        scan = _pack_bits(codes, lengths)
 
     header = b"\xff\xd8" + _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
     tables_bytes = b""
@@ -286,6 +309,8 @@ def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | No
         sos += bytes([c.identifier, (min(index, 1) << 4) | min(index, 1)])
     sos += b"\x00\x3f\x00"
     header_sos = _segment(0xDA, sos)
+    if restart_interval:
+        header_sos = _segment(0xDD, struct.pack(">H", restart_interval)) + header_sos
     # libjpeg's order: SOI APP0 DQT SOF DHT SOS (so our files can be compared byte for byte)
     data = header + tables_bytes + header_sof + huffman_bytes + header_sos + scan + b"\xff\xd9"
     tables_bytes += huffman_bytes
