@@ -1,0 +1,111 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import entropy
+from helpers.jpeg_bitstream import STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA
+
+
+def test_information_and_entropy():
+    assert entropy.information(0.5) == 1.0
+    np.testing.assert_allclose(entropy.information(np.array([1.0, 0.25])), [0.0, 2.0])
+    assert entropy.entropy([0.5, 0.5]) == 1.0
+    assert entropy.entropy([1.0, 0.0]) == 0.0
+    assert entropy.entropy([0.25] * 4) == 2.0
+    assert entropy.empirical_entropy([1, 1, 2, 2]) == 1.0
+    assert entropy.empirical_entropy(np.zeros((3, 3))) == 0.0
+
+
+def test_information_and_entropy_bad_input():
+    for bad in (0.0, -0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError):
+            entropy.information(bad)
+    with pytest.raises(ValueError, match="sum to 1"):
+        entropy.entropy([0.5, 0.6])
+    with pytest.raises(ValueError):
+        entropy.entropy([])
+    with pytest.raises(ValueError):
+        entropy.empirical_entropy([])
+
+
+def _kraft(lengths):
+    return sum(2.0 ** -length for length in lengths)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.integers(0, 300), st.integers(1, 10_000), min_size=2, max_size=60))
+def test_huffman_is_complete_and_near_entropy(frequencies):
+    lengths = entropy.huffman_code_lengths(frequencies)
+    assert set(lengths) == set(frequencies)
+    assert _kraft(lengths.values()) == pytest.approx(1.0)  # a full binary tree
+    total = sum(frequencies.values())
+    average = sum(frequencies[s] * lengths[s] for s in frequencies) / total
+    bound = entropy.entropy([count / total for count in frequencies.values()])
+    assert bound - 1e-9 <= average < bound + 1
+
+
+def test_huffman_small_cases():
+    assert entropy.huffman_code_lengths({"a": 5}) == {"a": 1}
+    assert entropy.huffman_code_lengths({"a": 1, "b": 1, "c": 2}) == {"a": 2, "b": 2, "c": 1}
+    with pytest.raises(ValueError):
+        entropy.huffman_code_lengths({"a": 0})
+    with pytest.raises(ValueError):
+        entropy.huffman_code_lengths({"a": -1, "b": 3})
+
+
+def test_canonical_code_standard_tables():
+    table = entropy.canonical_code(*STD_DC_LUMA)
+    assert table[0] == (0b00, 2) and table[1] == (0b010, 3) and table[11] == (0b111111110, 9)
+    for spec in (STD_DC_LUMA, STD_DC_CHROMA, STD_AC_LUMA, STD_AC_CHROMA):
+        codes = entropy.canonical_code(*spec)
+        words = [format(code, f"0{length}b") for code, length in codes.values()]
+        # prefix-free, and no code is all ones (T.81 reserves it)
+        assert not any(a != b and b.startswith(a) for a in words for b in words)
+        assert not any(set(w) == {"1"} for w in words)
+    assert len(entropy.canonical_code(*STD_AC_LUMA)) == 162
+
+
+def test_canonical_code_bad_input():
+    with pytest.raises(ValueError, match="16"):
+        entropy.canonical_code([1, 1], [0, 1])
+    with pytest.raises(ValueError, match="HUFFVAL"):
+        entropy.canonical_code([0, 2] + [0] * 14, [1])
+    with pytest.raises(ValueError, match="over-subscribes"):
+        entropy.canonical_code([3] + [0] * 15, [0, 1, 2])
+
+
+def test_jpeg_table_limits_lengths_to_16():
+    # Fibonacci counts make an unlimited Huffman code about 30 bits deep.
+    counts = [0] * 256
+    a, b = 1, 1
+    for symbol in range(30):
+        counts[symbol] = a
+        a, b = b, a + b
+    bits, huffval = entropy.jpeg_huffman_table(counts)
+    assert sum(bits) == 30 and sorted(huffval) == list(range(30))
+    lengths = entropy.code_lengths_from_table(bits, huffval)
+    assert max(lengths.values()) <= 16
+    assert _kraft(lengths.values()) < 1.0  # the all-ones code point stays free
+    unlimited = entropy.huffman_code_lengths({s: c for s, c in enumerate(counts) if c})
+    assert max(unlimited.values()) > 16
+    cost = sum(counts[s] * lengths[s] for s in lengths)
+    ideal = sum(counts[s] * unlimited[s] for s in unlimited)
+    assert ideal <= cost <= 1.01 * ideal
+
+
+def test_jpeg_table_single_symbol_and_bad_input():
+    bits, huffval = entropy.jpeg_huffman_table([5] + [0] * 255)
+    assert huffval == [0] and entropy.code_lengths_from_table(bits, huffval) == {0: 1}
+    with pytest.raises(ValueError):
+        entropy.jpeg_huffman_table([1] * 10)
+    with pytest.raises(ValueError):
+        entropy.jpeg_huffman_table([-1] + [0] * 255)
+
+
+def test_code_lengths_from_table():
+    lengths = entropy.code_lengths_from_table(*STD_DC_CHROMA)
+    assert lengths[0] == 2 and lengths[11] == 11
+    assert math.isclose(_kraft(lengths.values()), 1 - 2**-11)
