@@ -83,7 +83,9 @@ def canonical_code(bits: Iterable[int], huffval: Iterable[int]) -> dict[int, tup
     if len(bits) != 16 or any(b < 0 for b in bits):
         raise ValueError("canonical_code: BITS must hold 16 non-negative counts (lengths 1..16)")
     if sum(bits) != len(huffval):
-        raise ValueError(f"canonical_code: BITS counts {sum(bits)} codes but HUFFVAL has {len(huffval)}")
+        raise ValueError(
+            f"canonical_code: BITS counts {sum(bits)} codes but HUFFVAL has {len(huffval)}"
+        )
     table: dict[int, tuple[int, int]] = {}
     code = 0
     index = 0
@@ -149,7 +151,9 @@ def jpeg_huffman_table(frequencies: Iterable[int]) -> tuple[list[int], list[int]
     while bits[i] == 0:
         i -= 1
     bits[i] -= 1  # drop the reserved code point
-    huffval = [symbol for length in range(1, 33) for symbol in range(256) if codesize[symbol] == length]
+    huffval = [
+        symbol for length in range(1, 33) for symbol in range(256) if codesize[symbol] == length
+    ]
     return bits[1:17], huffval
 
 

@@ -52,16 +52,19 @@ __all__ = [
 ]
 
 #: ITU-T T.81 Annex K, Table K.1 and K.2 (natural row-major order).
-QUANT_LUMA = np.array([
-    [16, 11, 10, 16, 24, 40, 51, 61],
-    [12, 12, 14, 19, 26, 58, 60, 55],
-    [14, 13, 16, 24, 40, 57, 69, 56],
-    [14, 17, 22, 29, 51, 87, 80, 62],
-    [18, 22, 37, 56, 68, 109, 103, 77],
-    [24, 35, 55, 64, 81, 104, 113, 92],
-    [49, 64, 78, 87, 103, 121, 120, 101],
-    [72, 92, 95, 98, 112, 100, 103, 99],
-], dtype=np.int64)
+QUANT_LUMA = np.array(
+    [
+        [16, 11, 10, 16, 24, 40, 51, 61],
+        [12, 12, 14, 19, 26, 58, 60, 55],
+        [14, 13, 16, 24, 40, 57, 69, 56],
+        [14, 17, 22, 29, 51, 87, 80, 62],
+        [18, 22, 37, 56, 68, 109, 103, 77],
+        [24, 35, 55, 64, 81, 104, 113, 92],
+        [49, 64, 78, 87, 103, 121, 120, 101],
+        [72, 92, 95, 98, 112, 100, 103, 99],
+    ],
+    dtype=np.int64,
+)
 QUANT_CHROMA = np.full((8, 8), 99, dtype=np.int64)
 QUANT_CHROMA[:4, :4] = [[17, 18, 24, 47], [18, 21, 26, 66], [24, 26, 56, 99], [47, 66, 99, 99]]
 
@@ -91,6 +94,7 @@ def quant_table(quality: int, chroma: bool = False, base: np.ndarray | None = No
 
 
 # -------------------------------------------------------------------------------- colour
+
 
 def rgb_to_ycbcr(image: np.ndarray) -> np.ndarray:
     """uint8 RGB (H, W, 3) -> uint8 YCbCr with libjpeg's 16-bit fixed-point JFIF equations."""
@@ -134,7 +138,9 @@ def downsample(plane: np.ndarray, h: int, v: int) -> np.ndarray:
     if (h, v) == (1, 1):
         return plane.copy()
     if plane.shape[0] % v or plane.shape[1] % h:
-        raise ValueError(f"plane size {plane.shape} is not a multiple of the sampling factors ({h}, {v})")
+        raise ValueError(
+            f"plane size {plane.shape} is not a multiple of the sampling factors ({h}, {v})"
+        )
     rows, cols = plane.shape[0] // v, plane.shape[1] // h
     total = plane.reshape(rows, v, cols, h).sum(axis=(1, 3))
     if (h, v) == (2, 1):
@@ -147,7 +153,9 @@ def downsample(plane: np.ndarray, h: int, v: int) -> np.ndarray:
     return (total + count // 2) // count
 
 
-def upsample(plane: np.ndarray, h: int, v: int, shape: tuple[int, int], method: str = "fancy") -> np.ndarray:
+def upsample(
+    plane: np.ndarray, h: int, v: int, shape: tuple[int, int], method: str = "fancy"
+) -> np.ndarray:
     """Upsample a chroma plane by (h, v) to ``shape``.
 
     method 'nearest' repeats samples; 'fancy' is libjpeg's triangle filter (3/4 of the nearer
@@ -184,6 +192,7 @@ def upsample(plane: np.ndarray, h: int, v: int, shape: tuple[int, int], method: 
 
 # -------------------------------------------------------------------------------- blocks and DCT
 
+
 def blockify(plane: np.ndarray | torch.Tensor, block_size: int = 8) -> np.ndarray | torch.Tensor:
     """(H, W) -> (H/8, W/8, 8, 8) blocks; edges are replicated up to a multiple of block_size."""
     if plane.ndim != 2:
@@ -191,7 +200,9 @@ def blockify(plane: np.ndarray | torch.Tensor, block_size: int = 8) -> np.ndarra
     padded, _ = images.pad_to_multiple(plane, block_size, mode="edge")
     rows, cols = padded.shape[0] // block_size, padded.shape[1] // block_size
     blocks = padded.reshape(rows, block_size, cols, block_size)
-    return blocks.transpose(1, 2) if isinstance(blocks, torch.Tensor) else blocks.transpose(0, 2, 1, 3)
+    return (
+        blocks.transpose(1, 2) if isinstance(blocks, torch.Tensor) else blocks.transpose(0, 2, 1, 3)
+    )
 
 
 def deblockify(blocks: np.ndarray | torch.Tensor, shape: tuple[int, int] | None = None):
@@ -320,8 +331,19 @@ def _islow_pass(x: list[np.ndarray], shift: int) -> list[np.ndarray]:
     z1, z2, z3, z4 = z1 * -7373, z2 * -20995, z3 * -16069 + z5, z4 * -3196 + z5
     t0, t1, t2, t3 = t0 + z1 + z3, t1 + z2 + z4, t2 + z2 + z3, t3 + z1 + z4
     half = 1 << (shift - 1)
-    return [(v + half) >> shift for v in (tmp10 + t3, tmp11 + t2, tmp12 + t1, tmp13 + t0,
-                                          tmp13 - t0, tmp12 - t1, tmp11 - t2, tmp10 - t3)]
+    return [
+        (v + half) >> shift
+        for v in (
+            tmp10 + t3,
+            tmp11 + t2,
+            tmp12 + t1,
+            tmp13 + t0,
+            tmp13 - t0,
+            tmp12 - t1,
+            tmp11 - t2,
+            tmp10 - t3,
+        )
+    ]
 
 
 def idct_islow(coefficients: np.ndarray) -> np.ndarray:
@@ -335,13 +357,17 @@ def idct_islow(coefficients: np.ndarray) -> np.ndarray:
     if blocks.shape[-2:] != (8, 8) or not np.issubdtype(blocks.dtype, np.integer):
         raise ValueError("idct_islow expects integer (..., 8, 8) blocks")
     blocks = blocks.astype(np.int64)
-    columns = _islow_pass([blocks[..., k, :] for k in range(8)], 13 - 2)  # pass 1 keeps 2 extra bits
+    columns = _islow_pass(
+        [blocks[..., k, :] for k in range(8)], 13 - 2
+    )  # pass 1 keeps 2 extra bits
     work = np.stack(columns, axis=-2)
     rows = _islow_pass([work[..., :, k] for k in range(8)], 13 + 2 + 3)
     return np.clip(np.stack(rows, axis=-1) + 128, 0, 255)
 
 
-def quantize(coefficients: np.ndarray, table: np.ndarray, block_scales: np.ndarray | None = None) -> np.ndarray:
+def quantize(
+    coefficients: np.ndarray, table: np.ndarray, block_scales: np.ndarray | None = None
+) -> np.ndarray:
     """round(c / Q), half away from zero as libjpeg does, for (..., 8, 8) blocks.
 
     block_scales (the blocks' leading shape, integers >= 1) quantizes block b with s_b * Q and stores
@@ -350,18 +376,24 @@ def quantize(coefficients: np.ndarray, table: np.ndarray, block_scales: np.ndarr
     coefficients = np.asarray(coefficients, dtype=np.float64)
     table = np.asarray(table, dtype=np.float64)
     if table.shape != coefficients.shape[-2:]:
-        raise ValueError(f"table shape {table.shape} does not match blocks {coefficients.shape[-2:]}")
+        raise ValueError(
+            f"table shape {table.shape} does not match blocks {coefficients.shape[-2:]}"
+        )
     if block_scales is None:
         ratio = coefficients / table
         return (np.sign(ratio) * np.floor(np.abs(ratio) + 0.5)).astype(np.int64)
     scales = np.asarray(block_scales)
     if scales.shape != coefficients.shape[:-2]:
-        raise ValueError(f"block_scales must have shape {coefficients.shape[:-2]}, got {scales.shape}")
+        raise ValueError(
+            f"block_scales must have shape {coefficients.shape[:-2]}, got {scales.shape}"
+        )
     if not np.issubdtype(scales.dtype, np.integer) or scales.min() < 1:
         raise ValueError("block_scales must be integers >= 1")
     steps = scales[..., None, None].astype(np.float64)
     ratio = coefficients / (table * steps)
-    return (np.sign(ratio) * np.floor(np.abs(ratio) + 0.5)).astype(np.int64) * scales[..., None, None]
+    return (np.sign(ratio) * np.floor(np.abs(ratio) + 0.5)).astype(np.int64) * scales[
+        ..., None, None
+    ]
 
 
 def dequantize(levels: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -389,6 +421,7 @@ def unzigzag(vectors: np.ndarray) -> np.ndarray:
 
 # -------------------------------------------------------------------------------- the codec
 
+
 @dataclass
 class Analysis:
     """Everything ``encode`` computes: the file, its frame of quantized coefficients, the decoded
@@ -397,7 +430,9 @@ class Analysis:
     data: bytes
     frame: Frame
     reconstruction: np.ndarray
-    block_bits: np.ndarray  #: bits per 8x8 block of the image grid, chroma spread over the luma blocks it covers
+    block_bits: (
+        np.ndarray
+    )  #: bits per 8x8 block of the image grid, chroma spread over the luma blocks it covers
     split: dict  #: bytes in headers, tables, DC, AC, padding and stuffing, total
 
     @property
@@ -418,20 +453,35 @@ def _validate_image(image) -> np.ndarray:
     return array
 
 
-def _scale_grid(block_scales, image_blocks: tuple[int, int], grid: tuple[int, int], h: int, v: int,
-                h_max: int, v_max: int) -> np.ndarray | None:
+def _scale_grid(
+    block_scales,
+    image_blocks: tuple[int, int],
+    grid: tuple[int, int],
+    h: int,
+    v: int,
+    h_max: int,
+    v_max: int,
+) -> np.ndarray | None:
     """Map the per-8x8-block scale map of the image onto a component's block grid (min over covered blocks)."""
     if block_scales is None:
         return None
     scales = np.asarray(block_scales)
     if scales.shape != image_blocks:
-        raise ValueError(f"block_scales must have shape {image_blocks} (one per 8x8 block), got {scales.shape}")
+        raise ValueError(
+            f"block_scales must have shape {image_blocks} (one per 8x8 block), got {scales.shape}"
+        )
     if not np.issubdtype(scales.dtype, np.integer) or scales.min() < 1 or scales.max() > 255:
         raise ValueError("block_scales must hold integers in 1..255")
     fy, fx = v_max // v, h_max // h
     rows, cols = grid
-    padded = np.pad(scales, ((0, rows * fy - scales.shape[0]), (0, cols * fx - scales.shape[1])), mode="edge")
+    padded = np.pad(
+        scales, ((0, rows * fy - scales.shape[0]), (0, cols * fx - scales.shape[1])), mode="edge"
+    )
     return padded.reshape(rows, fy, cols, fx).min(axis=(1, 3)).astype(np.int64)
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def _fill_dummy_blocks(levels: np.ndarray, real: tuple[int, int], h: int) -> None:
@@ -447,14 +497,22 @@ def _fill_dummy_blocks(levels: np.ndarray, real: tuple[int, int], h: int) -> Non
         levels[row, :, 0, 0] = np.repeat(last_in_mcu, h)[: levels.shape[1]]
 
 
-def _build_frame(image: np.ndarray, quality: int, subsampling: str, block_scales,
-                 tables: tuple[np.ndarray, np.ndarray] | None, dct: str = "islow") -> Frame:
+def _build_frame(
+    image: np.ndarray,
+    quality: int,
+    subsampling: str,
+    block_scales,
+    tables: tuple[np.ndarray, np.ndarray] | None,
+    dct: str = "islow",
+) -> Frame:
     if subsampling not in SUBSAMPLING:
         raise ValueError(f"subsampling must be one of {list(SUBSAMPLING)}, got {subsampling!r}")
     if dct not in ("islow", "float"):
         raise ValueError(f"dct must be 'islow' (libjpeg's integer DCT) or 'float', got {dct!r}")
     luma_table = quant_table(quality) if tables is None else np.asarray(tables[0], np.int64)
-    chroma_table = quant_table(quality, chroma=True) if tables is None else np.asarray(tables[1], np.int64)
+    chroma_table = (
+        quant_table(quality, chroma=True) if tables is None else np.asarray(tables[1], np.int64)
+    )
     for table in (luma_table, chroma_table):
         if table.shape != (8, 8) or table.min() < 1 or table.max() > 255:
             raise ValueError("quantization tables must be 8x8 integers in 1..255")
@@ -466,7 +524,9 @@ def _build_frame(image: np.ndarray, quality: int, subsampling: str, block_scales
         h, v = SUBSAMPLING[subsampling]
         planes, factors = [ycc[..., i] for i in range(3)], [(h, v), (1, 1), (1, 1)]
     h_max, v_max = factors[0]
-    frame = Frame(height, width, [], {0: luma_table, 1: chroma_table} if len(planes) == 3 else {0: luma_table})
+    frame = Frame(
+        height, width, [], {0: luma_table, 1: chroma_table} if len(planes) == 3 else {0: luma_table}
+    )
     mcu_rows, mcu_cols = -(-height // (8 * v_max)), -(-width // (8 * h_max))
     image_blocks = (-(-height // 8), -(-width // 8))
     for index, (plane, (h, v)) in enumerate(zip(planes, factors, strict=True)):
@@ -474,12 +534,13 @@ def _build_frame(image: np.ndarray, quality: int, subsampling: str, block_scales
         # and the last row to a whole row group, downsample, then replicate downsampled rows down
         # to the MCU grid; blocks wholly outside the image are "dummy" blocks (below).
         fx, fy = h_max // h, v_max // v
-        real = (-(-(-(-height * v // v_max)) // 8), -(-(-(-width * h // h_max)) // 8))
+        real = (_ceil(_ceil(height * v, v_max), 8), _ceil(_ceil(width * h, h_max), 8))
         padded = np.pad(plane, ((0, (-height) % v_max), (0, real[1] * 8 * fx - width)), mode="edge")
         sampled = downsample(padded, fx, fy)
         grid = (mcu_rows * v * 8, mcu_cols * h * 8)
-        sampled = np.pad(sampled, ((0, grid[0] - sampled.shape[0]), (0, grid[1] - sampled.shape[1])),
-                         mode="edge")
+        sampled = np.pad(
+            sampled, ((0, grid[0] - sampled.shape[0]), (0, grid[1] - sampled.shape[1])), mode="edge"
+        )
         blocks = blockify(sampled.astype(np.float64) - 128.0)
         table = luma_table if index == 0 else chroma_table
         scales = _scale_grid(block_scales, image_blocks, blocks.shape[:2], h, v, h_max, v_max)
@@ -506,8 +567,15 @@ def _reconstruct(frame: Frame, upsampling: str = "fancy", idct: str = "islow") -
         if frame.h_max == component.h and frame.v_max == component.v:
             planes.append(plane[: frame.height, : frame.width])
         else:
-            planes.append(upsample(plane, frame.h_max // component.h, frame.v_max // component.v,
-                                   (frame.height, frame.width), method=upsampling))
+            planes.append(
+                upsample(
+                    plane,
+                    frame.h_max // component.h,
+                    frame.v_max // component.v,
+                    (frame.height, frame.width),
+                    method=upsampling,
+                )
+            )
     if len(planes) == 1:
         return planes[0].astype(np.uint8)
     stacked = np.stack(planes, axis=-1)
@@ -530,23 +598,41 @@ def block_bits_map(frame: Frame) -> np.ndarray:
     return total
 
 
-def analyze(image, quality: int = 75, subsampling: str = "4:2:0", optimize: bool = False,
-            block_scales: np.ndarray | None = None, tables: tuple[np.ndarray, np.ndarray] | None = None,
-            dct: str = "islow", restart_interval: int = 0) -> Analysis:
+def analyze(
+    image,
+    quality: int = 75,
+    subsampling: str = "4:2:0",
+    optimize: bool = False,
+    block_scales: np.ndarray | None = None,
+    tables: tuple[np.ndarray, np.ndarray] | None = None,
+    dct: str = "islow",
+    restart_interval: int = 0,
+    keep: int = 64,
+) -> Analysis:
     """Encode like ``encode`` and return the file with its coefficients, decoded image and bit accounting.
 
     tables: optional custom (luma, chroma) 8x8 quantization tables instead of the quality-scaled ones.
     dct: 'islow' (libjpeg's integer DCT: the same levels as Pillow) or 'float' (the exact DCT).
     restart_interval: write an RSTn marker every that many MCUs (0: none).
+    keep: zero every coefficient after the first ``keep`` in zigzag order (a crude low-pass, 1..64).
     """
     array = _validate_image(image)
+    if isinstance(keep, bool) or not isinstance(keep, (int, np.integer)) or not 1 <= keep <= 64:
+        raise ValueError(f"keep must be an int in 1..64, got {keep!r}")
     frame = _build_frame(array, quality, subsampling, block_scales, tables, dct)
+    for component in frame.components:
+        component.coefficients[..., keep:] = 0
     data, accounting = write_jpeg(frame, optimize=optimize, restart_interval=restart_interval)
     return Analysis(data, frame, _reconstruct(frame), block_bits_map(frame), accounting["bytes"])
 
 
-def encode(image, quality: int = 75, subsampling: str = "4:2:0", optimize: bool = False,
-           block_scales: np.ndarray | None = None) -> bytes:
+def encode(
+    image,
+    quality: int = 75,
+    subsampling: str = "4:2:0",
+    optimize: bool = False,
+    block_scales: np.ndarray | None = None,
+) -> bytes:
     """Encode a uint8 RGB (H, W, 3) or grayscale (H, W) image as a baseline JFIF file; return its bytes.
 
     Args:

@@ -40,29 +40,37 @@ STD_DC_LUMA = ([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0], list(range(12))
 STD_DC_CHROMA = ([0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], list(range(12)))
 STD_AC_LUMA = (
     [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7D],
-    list(bytes.fromhex(
-        "01020300041105122131410613516107227114328191a1082342b1c11552d1f0"
-        "2433627282090a161718191a25262728292a3435363738393a434445464748494a"
-        "535455565758595a636465666768696a737475767778797a838485868788898a"
-        "92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7"
-        "c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9fa"
-    )),
+    list(
+        bytes.fromhex(
+            "01020300041105122131410613516107227114328191a1082342b1c11552d1f0"
+            "2433627282090a161718191a25262728292a3435363738393a434445464748494a"
+            "535455565758595a636465666768696a737475767778797a838485868788898a"
+            "92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7"
+            "c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9fa"
+        )
+    ),
 )
 STD_AC_CHROMA = (
     [0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77],
-    list(bytes.fromhex(
-        "000102031104052131061241510761711322328108144291a1b1c109233352f0"
-        "156272d10a162434e125f11718191a262728292a35363738393a434445464748"
-        "494a535455565758595a636465666768696a737475767778797a828384858687"
-        "88898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3"
-        "c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9fa"
-    )),
+    list(
+        bytes.fromhex(
+            "000102031104052131061241510761711322328108144291a1b1c109233352f0"
+            "156272d10a162434e125f11718191a262728292a35363738393a434445464748"
+            "494a535455565758595a636465666768696a737475767778797a828384858687"
+            "88898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3"
+            "c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9fa"
+        )
+    ),
 )
 
 #: ZIGZAG[k] is the natural (row-major) index of the k-th coefficient in zigzag order.
-ZIGZAG = np.array(sorted(range(64), key=lambda i: (i // 8 + i % 8,
-                                                    (i % 8) if (i // 8 + i % 8) % 2 == 0 else (i // 8))),
-                  dtype=np.int64)
+ZIGZAG = np.array(
+    sorted(
+        range(64),
+        key=lambda i: (i // 8 + i % 8, (i % 8) if (i // 8 + i % 8) % 2 == 0 else (i // 8)),
+    ),
+    dtype=np.int64,
+)
 
 
 @dataclass
@@ -157,8 +165,9 @@ def _coding_order(frame: Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.tile(owners, mcu_rows * mcu_cols), blocks, flat
 
 
-def block_symbols(owners: np.ndarray, blocks: np.ndarray, num_components: int,
-                  interval_blocks: int = 0) -> dict[str, np.ndarray]:
+def block_symbols(
+    owners: np.ndarray, blocks: np.ndarray, num_components: int, interval_blocks: int = 0
+) -> dict[str, np.ndarray]:
     """Run-length symbols of blocks in coding order (DC DPCM per component, AC runs with ZRL and EOB).
 
     interval_blocks > 0 resets the DC predictions every that many blocks (restart intervals).
@@ -180,7 +189,9 @@ def block_symbols(owners: np.ndarray, blocks: np.ndarray, num_components: int,
         diff[mine] = values - np.where(restarted, 0, previous)
     dc_size = magnitude_category(diff)
     if dc_size.max(initial=0) > 11:
-        raise JPEGError("a DC difference needs more than 11 bits: not representable in 8-bit baseline JPEG")
+        raise JPEGError(
+            "a DC difference needs more than 11 bits: not representable in 8-bit baseline JPEG"
+        )
 
     ac = blocks[:, 1:]
     block_index, position = np.nonzero(ac)
@@ -193,7 +204,9 @@ def block_symbols(owners: np.ndarray, blocks: np.ndarray, num_components: int,
     zrl_count = run // 16
     ac_size = magnitude_category(values)
     if ac_size.max(initial=0) > 10:
-        raise JPEGError("an AC coefficient needs more than 10 bits: not representable in 8-bit baseline JPEG")
+        raise JPEGError(
+            "an AC coefficient needs more than 10 bits: not representable in 8-bit baseline JPEG"
+        )
     ac_symbol = ((run % 16) << 4) | ac_size
 
     last = np.zeros(count, dtype=np.int64)
@@ -205,14 +218,36 @@ def block_symbols(owners: np.ndarray, blocks: np.ndarray, num_components: int,
 
     parts = {
         "block": [np.arange(count), block_index, zrl_blocks, eob_blocks],
-        "slot": [np.zeros(count, np.int64), 2 * position, 2 * zrl_positions - 1, np.full(len(eob_blocks), 200)],
-        "kind": [np.zeros(count, np.int64), np.ones(len(block_index), np.int64),
-                 np.ones(len(zrl_blocks), np.int64), np.ones(len(eob_blocks), np.int64)],
-        "symbol": [dc_size, ac_symbol, np.full(len(zrl_blocks), 0xF0), np.zeros(len(eob_blocks), np.int64)],
-        "extra": [_extra_bits(diff, dc_size), _extra_bits(values, ac_size),
-                  np.zeros(len(zrl_blocks), np.int64), np.zeros(len(eob_blocks), np.int64)],
-        "extra_length": [dc_size, ac_size, np.zeros(len(zrl_blocks), np.int64),
-                         np.zeros(len(eob_blocks), np.int64)],
+        "slot": [
+            np.zeros(count, np.int64),
+            2 * position,
+            2 * zrl_positions - 1,
+            np.full(len(eob_blocks), 200),
+        ],
+        "kind": [
+            np.zeros(count, np.int64),
+            np.ones(len(block_index), np.int64),
+            np.ones(len(zrl_blocks), np.int64),
+            np.ones(len(eob_blocks), np.int64),
+        ],
+        "symbol": [
+            dc_size,
+            ac_symbol,
+            np.full(len(zrl_blocks), 0xF0),
+            np.zeros(len(eob_blocks), np.int64),
+        ],
+        "extra": [
+            _extra_bits(diff, dc_size),
+            _extra_bits(values, ac_size),
+            np.zeros(len(zrl_blocks), np.int64),
+            np.zeros(len(eob_blocks), np.int64),
+        ],
+        "extra_length": [
+            dc_size,
+            ac_size,
+            np.zeros(len(zrl_blocks), np.int64),
+            np.zeros(len(eob_blocks), np.int64),
+        ],
     }
     merged = {name: np.concatenate(arrays).astype(np.int64) for name, arrays in parts.items()}
     order = np.lexsort((merged["slot"], merged["block"]))
@@ -242,8 +277,12 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return struct.pack(">HH", 0xFF00 | marker, len(payload) + 2) + payload
 
 
-def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | None = None,
-               optimize: bool = False, restart_interval: int = 0) -> tuple[bytes, dict]:
+def write_jpeg(
+    frame: Frame,
+    tables: dict[str, tuple[list[int], list[int]]] | None = None,
+    optimize: bool = False,
+    restart_interval: int = 0,
+) -> tuple[bytes, dict]:
     """Write a baseline JFIF file for a frame of quantized coefficients; return (bytes, accounting).
 
     restart_interval > 0 writes a DRI segment and an RSTn marker every that many MCUs (the decoder
@@ -262,10 +301,17 @@ def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | No
     names = ["dc0", "ac0", "dc1", "ac1"]
     used = sorted(set(table_index.tolist()))
     if optimize:
-        counts = np.bincount(table_index * 256 + symbols["symbol"], minlength=4 * 256).reshape(4, 256)
+        counts = np.bincount(table_index * 256 + symbols["symbol"], minlength=4 * 256).reshape(
+            4, 256
+        )
         tables = {names[i]: entropy.jpeg_huffman_table(counts[i]) for i in used}
     elif tables is None:
-        tables = {"dc0": STD_DC_LUMA, "ac0": STD_AC_LUMA, "dc1": STD_DC_CHROMA, "ac1": STD_AC_CHROMA}
+        tables = {
+            "dc0": STD_DC_LUMA,
+            "ac0": STD_AC_LUMA,
+            "dc1": STD_DC_CHROMA,
+            "ac1": STD_AC_CHROMA,
+        }
     code_of = np.zeros((4, 256), dtype=np.int64)
     length_of = np.zeros((4, 256), dtype=np.int64)
     for i in used:
@@ -273,7 +319,9 @@ def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | No
             code_of[i, symbol], length_of[i, symbol] = code, length
     code_lengths = length_of[table_index, symbols["symbol"]]
     if (code_lengths == 0).any():
-        raise JPEGError("a symbol has no code in the Huffman table (use optimize=True for custom data)")
+        raise JPEGError(
+            "a symbol has no code in the Huffman table (use optimize=True for custom data)"
+        )
     lengths = code_lengths + symbols["extra_length"]
     codes = (code_of[table_index, symbols["symbol"]] << symbols["extra_length"]) | symbols["extra"]
     if interval_blocks:
@@ -295,7 +343,9 @@ def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | No
         zigzagged = frame.quant_tables[table_id].reshape(64)[ZIGZAG]
         if zigzagged.max() > 255 or zigzagged.min() < 1:
             raise JPEGError("baseline quantization tables must hold values 1..255")
-        tables_bytes += _segment(0xDB, bytes([table_id]) + bytes(zigzagged.astype(np.uint8).tolist()))
+        tables_bytes += _segment(
+            0xDB, bytes([table_id]) + bytes(zigzagged.astype(np.uint8).tolist())
+        )
     sof = struct.pack(">BHHB", 8, frame.height, frame.width, len(frame.components))
     for c in frame.components:
         sof += bytes([c.identifier, (c.h << 4) | c.v, c.table_id])
@@ -303,7 +353,9 @@ def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | No
     huffman_bytes = b""
     for i in used:
         bits, huffval = tables[names[i]]
-        huffman_bytes += _segment(0xC4, bytes([(i % 2) << 4 | (i // 2)]) + bytes(bits) + bytes(huffval))
+        huffman_bytes += _segment(
+            0xC4, bytes([(i % 2) << 4 | (i // 2)]) + bytes(bits) + bytes(huffval)
+        )
     sos = bytes([len(frame.components)])
     for index, c in enumerate(frame.components):
         sos += bytes([c.identifier, (min(index, 1) << 4) | min(index, 1)])
@@ -317,7 +369,9 @@ def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | No
 
     kind = symbols["kind"]
     per_block = np.bincount(symbols["block"], weights=lengths, minlength=len(blocks))
-    dc_bits = np.bincount(symbols["block"][kind == 0], weights=lengths[kind == 0], minlength=len(blocks))
+    dc_bits = np.bincount(
+        symbols["block"][kind == 0], weights=lengths[kind == 0], minlength=len(blocks)
+    )
     grids = {}
     for index, component in enumerate(frame.components):
         grid = np.zeros(component.coefficients.shape[:2], dtype=np.int64)
@@ -346,10 +400,17 @@ def write_jpeg(frame: Frame, tables: dict[str, tuple[list[int], list[int]]] | No
 _MARKER_END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 _RESTART = re.compile(rb"\xff[\xd0-\xd7]")
 _UNSUPPORTED_SOF = {
-    0xC2: "progressive", 0xC3: "lossless", 0xC5: "hierarchical", 0xC6: "hierarchical",
-    0xC7: "hierarchical", 0xC9: "arithmetic-coded", 0xCA: "arithmetic-coded progressive",
-    0xCB: "arithmetic-coded lossless", 0xCD: "arithmetic-coded hierarchical",
-    0xCE: "arithmetic-coded hierarchical", 0xCF: "arithmetic-coded hierarchical",
+    0xC2: "progressive",
+    0xC3: "lossless",
+    0xC5: "hierarchical",
+    0xC6: "hierarchical",
+    0xC7: "hierarchical",
+    0xC9: "arithmetic-coded",
+    0xCA: "arithmetic-coded progressive",
+    0xCB: "arithmetic-coded lossless",
+    0xCD: "arithmetic-coded hierarchical",
+    0xCE: "arithmetic-coded hierarchical",
+    0xCF: "arithmetic-coded hierarchical",
 }
 
 
@@ -387,8 +448,10 @@ def _next_segment(data: bytes, position: int) -> tuple[int, int, int]:
         raise JPEGError("truncated JPEG: the file ends inside a marker segment")
     length = struct.unpack(">H", data[position + 2 : position + 4])[0]
     if length < 2 or position + 2 + length > len(data):
-        raise JPEGError(f"truncated or corrupt JPEG: segment FF{marker:02X} at byte {position} "
-                        f"claims {length} bytes")
+        raise JPEGError(
+            f"truncated or corrupt JPEG: segment FF{marker:02X} at byte {position} "
+            f"claims {length} bytes"
+        )
     return marker, position + 4, position + 2 + length
 
 
@@ -441,19 +504,25 @@ def _read_frame_header(payload: bytes, quant: dict, bytes_left: int) -> Frame:
         h, v = sampling >> 4, sampling & 15
         if h not in (1, 2, 4) or v not in (1, 2, 4) or table_id > 3:
             raise JPEGError(f"unsupported or corrupt sampling factors {h}x{v}")
-        components.append(Component(identifier, h if count > 1 else 1, v if count > 1 else 1, table_id))
+        components.append(
+            Component(identifier, h if count > 1 else 1, v if count > 1 else 1, table_id)
+        )
     if len({c.identifier for c in components}) != count:
         raise JPEGError("corrupt SOF segment: repeated component identifiers")
     frame = Frame(height, width, components, quant)
     if any(frame.h_max % c.h or frame.v_max % c.v for c in components):
         raise JPEGError("unsupported: non-integer sampling ratios")
     mcu_rows, mcu_cols = frame.mcus
-    total_blocks = sum(frame.component_blocks(c)[0] * frame.component_blocks(c)[1] for c in components)
+    total_blocks = sum(
+        frame.component_blocks(c)[0] * frame.component_blocks(c)[1] for c in components
+    )
     # Every block costs at least 2 bits (a DC code and an EOB): a size the remaining bytes cannot
     # hold is corrupt, and rejecting it here avoids huge allocations on damaged headers.
     if total_blocks * 2 > 8 * bytes_left + 64:
-        raise JPEGError(f"truncated or corrupt JPEG: {width}x{height} pixels cannot fit in the "
-                        f"{bytes_left} bytes that follow the frame header")
+        raise JPEGError(
+            f"truncated or corrupt JPEG: {width}x{height} pixels cannot fit in the "
+            f"{bytes_left} bytes that follow the frame header"
+        )
     for c in components:
         c.coefficients = np.zeros((mcu_rows * c.v, mcu_cols * c.h, 64), dtype=np.int64)
     return frame
@@ -489,8 +558,9 @@ def _scan_layout(frame: Frame, members: list[int]) -> tuple[list[int], list[int]
     return owners, indices, len(unit_owner)
 
 
-def _decode_scan(data: bytes, payload: bytes, scan_start: int, frame: Frame, huffman: dict,
-                 restart_interval: int) -> int:
+def _decode_scan(
+    data: bytes, payload: bytes, scan_start: int, frame: Frame, huffman: dict, restart_interval: int
+) -> int:
     """Huffman-decode one scan into the frame's coefficient arrays; return the position after it."""
     if len(payload) < 1 or len(payload) != 1 + 2 * payload[0] + 3:
         raise JPEGError("corrupt SOS segment")
@@ -523,8 +593,10 @@ def _decode_scan(data: bytes, payload: bytes, scan_start: int, frame: Frame, huf
         raise JPEGError(f"truncated JPEG: {len(intervals)} of {expected} restart intervals present")
     local = {index: position for position, index in enumerate(members)}
     outputs = [frame.components[i].coefficients.reshape(-1).tolist() for i in members]
-    block_bits = [np.zeros(frame.components[i].coefficients.shape[:2], np.int64).ravel().tolist()
-                  for i in members]
+    block_bits = [
+        np.zeros(frame.components[i].coefficients.shape[:2], np.int64).ravel().tolist()
+        for i in members
+    ]
     dc_luts = [(t.symbols, t.lengths) for t in dc_tables]
     ac_luts = [(t.symbols, t.lengths) for t in ac_tables]
     slot_owner = [local[o] for o in owners]
@@ -630,8 +702,10 @@ def read_jpeg(data: bytes) -> Frame:
                 raise JPEGError("corrupt JPEG: more than one frame header")
             frame = _read_frame_header(payload, quant, len(data) - end)
         elif marker in _UNSUPPORTED_SOF:
-            raise JPEGError(f"unsupported: {_UNSUPPORTED_SOF[marker]} JPEG (SOF FF{marker:02X}); "
-                            f"only baseline sequential Huffman JPEGs are decoded")
+            raise JPEGError(
+                f"unsupported: {_UNSUPPORTED_SOF[marker]} JPEG (SOF FF{marker:02X}); "
+                f"only baseline sequential Huffman JPEGs are decoded"
+            )
         elif marker == 0xDD:
             if len(payload) != 2:
                 raise JPEGError("corrupt DRI segment")
@@ -643,7 +717,9 @@ def read_jpeg(data: bytes) -> Frame:
                 raise JPEGError("corrupt JPEG: scan before the frame header")
             missing = {c.table_id for c in frame.components} - set(quant)
             if missing:
-                raise JPEGError(f"corrupt JPEG: quantization table(s) {sorted(missing)} are missing")
+                raise JPEGError(
+                    f"corrupt JPEG: quantization table(s) {sorted(missing)} are missing"
+                )
             position = _decode_scan(data, payload, end, frame, huffman, restart_interval)
             scans += 1
     if frame is None or scans == 0:

@@ -32,7 +32,7 @@ def test_information_and_entropy_bad_input():
 
 
 def _kraft(lengths):
-    return sum(2.0 ** -length for length in lengths)
+    return sum(2.0**-length for length in lengths)
 
 
 @settings(max_examples=60, deadline=None)

@@ -21,8 +21,9 @@ def photo():
 
 def pillow_jpeg(image, quality, subsampling="4:2:0", **options) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "JPEG", quality=quality,
-                                subsampling=PILLOW_SUBSAMPLING[subsampling], **options)
+    Image.fromarray(image).save(
+        buffer, "JPEG", quality=quality, subsampling=PILLOW_SUBSAMPLING[subsampling], **options
+    )
     return buffer.getvalue()
 
 
@@ -39,12 +40,15 @@ def psnr(a, b):
 
 # ----------------------------------------------------------------------------- tables
 
+
 def test_quant_tables_match_pillow_at_every_quality():
     tiny = np.zeros((8, 8, 3), np.uint8)
     for quality in range(1, 101):
         with Image.open(io.BytesIO(pillow_jpeg(tiny, quality))) as picture:
             tables = picture.quantization
-        np.testing.assert_array_equal(jpeg.quant_table(quality).reshape(64), tables[0])  # natural order
+        np.testing.assert_array_equal(
+            jpeg.quant_table(quality).reshape(64), tables[0]
+        )  # natural order
         np.testing.assert_array_equal(jpeg.quant_table(quality, chroma=True).reshape(64), tables[1])
     np.testing.assert_array_equal(jpeg.quant_table(50), jpeg.QUANT_LUMA)
     assert jpeg.quant_table(100).max() == 1 and jpeg.quant_table(1).min() == 255
@@ -74,10 +78,10 @@ def test_zigzag_order():
 
 # ----------------------------------------------------------------------------- colour and sampling
 
+
 def test_colour_conversion(photo):
     ycc = jpeg.rgb_to_ycbcr(photo)
-    exact = np.asarray(
-        __import__("helpers.images", fromlist=["images"]).rgb_to_ycbcr(photo))
+    exact = np.asarray(__import__("helpers.images", fromlist=["images"]).rgb_to_ycbcr(photo))
     assert ycc.dtype == np.uint8 and np.abs(ycc - exact).max() <= 0.5 + 1e-9
     back = jpeg.ycbcr_to_rgb(ycc)
     assert np.abs(back.astype(int) - photo).max() <= 3
@@ -120,10 +124,12 @@ def test_blockify_round_trip():
 
 # ----------------------------------------------------------------------------- DCT
 
+
 def test_dct_matches_scipy_and_inverts():
     blocks = np.random.default_rng(1).normal(size=(5, 8, 8))
-    np.testing.assert_allclose(jpeg.dct2(blocks), scipy.fft.dctn(blocks, axes=(-2, -1), norm="ortho"),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        jpeg.dct2(blocks), scipy.fft.dctn(blocks, axes=(-2, -1), norm="ortho"), atol=1e-10
+    )
     np.testing.assert_allclose(jpeg.idct2(jpeg.dct2(blocks)), blocks, atol=1e-10)
     c = jpeg.dct_matrix().numpy()
     np.testing.assert_allclose(c @ c.T, np.eye(8), atol=1e-12)
@@ -135,7 +141,9 @@ def test_dct_torch_device_and_dtype():
     assert isinstance(coefficients, torch.Tensor) and coefficients.device == blocks.device
     torch.testing.assert_close(jpeg.idct2(coefficients), blocks, atol=1e-5, rtol=0)
     # DC of an orthonormal 8x8 DCT is 8 times the block mean
-    torch.testing.assert_close(coefficients[:, 0, 0], 8 * blocks.mean(dim=(1, 2)), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        coefficients[:, 0, 0], 8 * blocks.mean(dim=(1, 2)), atol=1e-5, rtol=0
+    )
 
 
 def test_basis_images_are_orthonormal():
@@ -160,6 +168,7 @@ def test_integer_dcts_track_the_exact_ones():
 
 
 # ----------------------------------------------------------------------------- quantization
+
 
 def test_quantize_rounds_half_away_from_zero():
     table = np.full((8, 8), 10)
@@ -189,6 +198,7 @@ def test_quantize_block_scales():
 
 
 # ----------------------------------------------------------------------------- codec vs libjpeg
+
 
 @pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2", "4:4:4"])
 @pytest.mark.parametrize("optimize", [False, True])
@@ -245,8 +255,9 @@ def test_analysis_accounts_for_every_bit(photo):
     assert analysis.block_bits.shape == (20, 25)
     split = analysis.split
     assert split["total"] == len(analysis.data)
-    assert split["headers"] + split["tables"] + split["dc"] + split["ac"] + split["padding_and_stuffing"] \
-        == pytest.approx(split["total"])
+    assert split["headers"] + split["tables"] + split["dc"] + split["ac"] + split[
+        "padding_and_stuffing"
+    ] == pytest.approx(split["total"])
     grids = analysis.frame.accounting["block_bits"]
     assert sum(int(g.sum()) for g in grids.values()) / 8 == pytest.approx(split["dc"] + split["ac"])
     # the map covers the image's 8x8 grid; dummy blocks of the MCU padding fall outside it
@@ -272,7 +283,8 @@ def test_block_adaptive_quantization(photo):
     assert (levels[:5] % 4 == 0).all() and (levels[5:15, 8:18] % 4 != 0).any()
     inside = (slice(40, 120), slice(64, 144))
     assert psnr(adaptive.reconstruction[inside], photo[inside]) == pytest.approx(
-        psnr(uniform.reconstruction[inside], photo[inside]), abs=0.3)
+        psnr(uniform.reconstruction[inside], photo[inside]), abs=0.3
+    )
     with pytest.raises(ValueError, match="shape"):
         jpeg.encode(photo, 50, block_scales=np.ones((3, 3), int))
     with pytest.raises(ValueError, match="1..255"):
@@ -298,12 +310,13 @@ def test_encode_bad_input(photo):
 
 # ----------------------------------------------------------------------------- robustness
 
+
 def test_unsupported_files_raise_jpeg_error(photo):
     with pytest.raises(jpeg.JPEGError, match="progressive"):
         jpeg.decode(pillow_jpeg(photo, 50, progressive=True))
     data = bytearray(pillow_jpeg(photo, 50))
     sof = data.index(b"\xff\xc0")
-    arithmetic = bytes(data[:sof + 1]) + b"\xc9" + bytes(data[sof + 2:])
+    arithmetic = bytes(data[: sof + 1]) + b"\xc9" + bytes(data[sof + 2 :])
     with pytest.raises(jpeg.JPEGError, match="arithmetic"):
         jpeg.decode(arithmetic)
     twelve = bytearray(data)
@@ -331,9 +344,13 @@ def test_fuzz_truncated_and_bit_flipped_files(photo):
     """>= 2,000 damaged files: only JPEGError may escape, and nothing hangs."""
     rng = np.random.default_rng(0)
     small = photo[:24, :40]
-    sources = [jpeg.encode(small, 50), jpeg.encode(small, 80, "4:4:4", optimize=True),
-               jpeg.encode(small[..., 0], 60), jpeg.analyze(small, 30, restart_interval=2).data,
-               pillow_jpeg(small, 70, "4:2:2")]
+    sources = [
+        jpeg.encode(small, 50),
+        jpeg.encode(small, 80, "4:4:4", optimize=True),
+        jpeg.encode(small[..., 0], 60),
+        jpeg.analyze(small, 30, restart_interval=2).data,
+        pillow_jpeg(small, 70, "4:2:2"),
+    ]
     previous = signal.signal(signal.SIGALRM, _alarm)
     outcomes = {"decoded": 0, "JPEGError": 0}
     try:
@@ -361,6 +378,7 @@ def test_fuzz_truncated_and_bit_flipped_files(photo):
 
 # ----------------------------------------------------------------------------- Kodak (issue criteria)
 
+
 def test_kodak_against_pillow(kodak_dir):
     from helpers import data
 
@@ -372,9 +390,14 @@ def test_kodak_against_pillow(kodak_dir):
                 ours = jpeg.encode(picture, quality, subsampling)
                 theirs = pillow_jpeg(picture, quality, subsampling)
                 assert abs(len(ours) / len(theirs) - 1) <= 0.02, (name, quality, subsampling)
-                assert abs(psnr(pillow_decode(ours), picture) - psnr(pillow_decode(theirs), picture)) <= 0.1
+                assert (
+                    abs(psnr(pillow_decode(ours), picture) - psnr(pillow_decode(theirs), picture))
+                    <= 0.1
+                )
             optimized = jpeg.encode(picture, 50, subsampling, optimize=True)
-            assert len(optimized) <= 1.02 * len(pillow_jpeg(picture, 50, subsampling, optimize=True))
+            assert len(optimized) <= 1.02 * len(
+                pillow_jpeg(picture, 50, subsampling, optimize=True)
+            )
 
 
 def test_kodak_coefficients_match_libjpeg(kodak_dir, tmp_path):

@@ -53,3 +53,40 @@ def test_figure_to_png_and_text_results():
     figure2, _ = plt.subplots()
     box2 = widgets.interactive_figure(lambda a: (figure2, f"a={a}"), {"a": ipywidgets.IntSlider(1)})
     assert box2.text.value == "a=1" and bytes(box2.image.value).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("view", widgets.JPEG_VIEWS)
+def test_jpeg_view_every_view(view):
+    image = np.random.default_rng(1).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    figure, summary = widgets.jpeg_view(image, 30, "4:2:0", view, block_row=1, block_col=2)
+    assert "bytes" in summary and "PSNR" in summary
+    assert len(figure.axes) >= 2
+
+
+def test_jpeg_view_bad_view():
+    with pytest.raises(ValueError, match="view"):
+        widgets.jpeg_view(np.zeros((8, 8, 3), np.uint8), view="spectrum")
+
+
+def test_jpeg_explorer_updates_live():
+    image = np.random.default_rng(2).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    box = widgets.jpeg_explorer(image)
+    first = box.text.value
+    box.controls["quality"].value = 90
+    assert box.text.value != first and box.render_count == 2
+    box.controls["view"].value = "bits per block"
+    assert bytes(box.image.value).startswith(b"\x89PNG")
+    with pytest.raises(ValueError):
+        widgets.jpeg_explorer(image[..., 0])
+
+
+def test_quantization_editor_updates_live():
+    image = np.random.default_rng(3).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    box = widgets.quantization_editor(image)
+    before = box.text.value
+    box.controls["keep"].value = 3
+    assert box.text.value != before
+    figure, summary = widgets.quantization_table_view(image, scale=4.0, keep=10)
+    assert "bpp" in summary
+    with pytest.raises(ValueError):
+        widgets.quantization_editor(image[..., 0])
