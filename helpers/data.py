@@ -379,13 +379,14 @@ def foreman_qcif_rgb(num_frames: int = 10) -> np.ndarray:
     return np.clip(np.round(np.stack([red, green, blue], axis=-1)), 0, 255).astype(np.uint8)
 
 
+#: colour photos bundled with scikit-image itself (no download needed)
 _SKIMAGE_PHOTOS = (
     "astronaut",
     "chelsea",
     "coffee",
     "rocket",
+    "hubble_deep_field",
     "immunohistochemistry",
-    "motorcycle_left",
 )
 
 
@@ -394,8 +395,8 @@ def sample_images(
 ) -> dict[str, np.ndarray]:
     """Return n photos {name: uint8 (H, W, 3)}: Kodak when it can be had, else scikit-image's photos.
 
-    ``size`` takes a central square crop. The fallback prints a visible notice, so every notebook
-    runs anywhere, but its numbers are not the Kodak numbers.
+    ``size`` takes a central square crop. The fallback warns visibly and has at most six photos,
+    so every notebook runs anywhere, but its numbers are not the Kodak numbers.
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")

@@ -176,6 +176,9 @@ def test_sample_images_fallback_offline(tmp_path, monkeypatch):
         pictures = data.sample_images(3)
     assert list(pictures) == ["astronaut", "chelsea", "coffee"]
     assert all(p.dtype == np.uint8 and p.shape[2] == 3 for p in pictures.values())
+    with pytest.warns(UserWarning):
+        many = data.sample_images(24)  # only the bundled photos, never a download
+    assert len(many) == 6
     with pytest.raises(ValueError):
         data.sample_images(0)
 
