@@ -198,3 +198,12 @@ def test_fetch_is_atomic_on_network_error(tmp_path):
         data.fetch("http://127.0.0.1:9/x.png", tmp_path / "x.png", "0" * 64, timeout=2)
     assert os.listdir(tmp_path) == []
     shutil.rmtree(tmp_path)
+
+
+def test_kodak_paths(kodak_dir):
+    paths = data.kodak_paths(names=["kodim07"])
+    assert list(paths) == ["kodim07"] and paths["kodim07"].name == "kodim07.png"
+    assert data.sha256_of(paths["kodim07"]) == data.KODAK_SHA256["kodim07"]
+    assert data.KODAK_URL.startswith("http")
+    with pytest.raises(ValueError):
+        data.kodak_paths(names=["kodim25"])

@@ -416,3 +416,33 @@ def test_kodak_coefficients_match_libjpeg(kodak_dir, tmp_path):
         agree += int((mine == reference).sum())
         total += reference.size
     assert agree / total >= 0.999
+
+
+def test_magnitude_category_and_extra_bits():
+    from helpers.jpeg_bitstream import magnitude_category
+
+    values = np.array([0, 1, -1, 2, -3, 4, 255, -1023, 2047])
+    assert magnitude_category(values).tolist() == [0, 1, 1, 2, 2, 3, 8, 10, 11]
+
+
+def test_write_jpeg_rejects_bad_frames(photo):
+    from helpers.jpeg_bitstream import JPEGError, write_jpeg
+
+    analysis = jpeg.analyze(photo[:16, :16], 50)
+    frame = analysis.frame
+    frame.quant_tables[0] = np.full((8, 8), 300)
+    with pytest.raises(JPEGError, match="1..255"):
+        write_jpeg(frame)
+    with pytest.raises(ValueError, match="restart_interval"):
+        write_jpeg(jpeg.analyze(photo[:16, :16], 50).frame, restart_interval=70000)
+
+
+def test_block_bits_map_spreads_chroma(photo):
+    analysis = jpeg.analyze(photo[:64, :64], 50, "4:2:0")
+    grids = analysis.frame.accounting["block_bits"]
+    assert analysis.block_bits.shape == (8, 8)
+    assert analysis.block_bits.sum() == pytest.approx(sum(g.sum() for g in grids.values()))
+    assert isinstance(analysis, jpeg.Analysis)
+    np.testing.assert_allclose(jpeg.block_bits_map(analysis.frame), analysis.block_bits)
+    assert set(jpeg.SUBSAMPLING) == {"4:4:4", "4:2:2", "4:2:0"}
+    assert jpeg.QUANT_CHROMA[7, 7] == 99

@@ -135,3 +135,11 @@ def test_history_last():
     history = training.History(records=[{"step": 1, "loss": 2.0}, {"step": 2, "loss": 4.0}])
     assert history.last() == 3.0
     assert training.History().last() != training.History().last()  # nan
+
+
+def test_save_checkpoint_is_atomic(tmp_path):
+    model = torch.nn.Linear(2, 2)
+    path = training.save_checkpoint(tmp_path / "sub" / "model.pt", model, step=3, extra={"a": 1})
+    assert path.is_file() and not list(path.parent.glob("*.tmp"))
+    state = torch.load(path, weights_only=False)
+    assert state["step"] == 3 and state["extra"] == {"a": 1} and state["optimizer"] is None
