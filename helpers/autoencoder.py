@@ -17,7 +17,14 @@ from compressai.models import FactorizedPrior, ScaleHyperprior
 
 from . import config, data, training
 
-__all__ = ["ARCHITECTURES", "build_model", "RateDistortionLoss", "train_recipe", "main"]
+__all__ = [
+    "ARCHITECTURES",
+    "build_model",
+    "RateDistortionLoss",
+    "train_recipe",
+    "fit_quantiles",
+    "main",
+]
 
 #: name -> (class, default N, default M); the names are CompressAI's zoo names.
 ARCHITECTURES = {
@@ -80,28 +87,28 @@ def train_recipe(
         model.load_state_dict(state["model"])
     crops = data.RandomCrops(data.bsds500("all"), crop_size=crop_size, seed=seed)
     criterion = RateDistortionLoss(lmbda)
-    quantiles = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
-    others = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
-    optimizer = torch.optim.Adam([{"params": others, "lr": lr}, {"params": quantiles, "lr": 1e-3}])
+    # The entropy bottleneck's quantiles do not enter the R + lambda D loss (training adds noise,
+    # it does not round); they only bound the CDF tables of the real coder, so they are fitted
+    # separately (fit_quantiles), and gradient clipping sees only the transform and prior parameters.
+    parameters = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
+    optimizer = torch.optim.Adam(parameters, lr=lr)
 
     def loss_fn(model, batch):
-        output = model(batch)
-        terms = criterion(output, batch)
-        aux = model.aux_loss()
+        terms = criterion(model(batch), batch)
         psnr = -10 * torch.log10(terms["mse"].detach())
-        return terms["loss"] + aux, {"bpp": terms["bpp"], "psnr": psnr, "aux": aux}
+        return terms["loss"], {"bpp": terms["bpp"], "psnr": psnr}
 
     extra = {
         "name": name,
         "lmbda": lmbda,
-        "N": model.N if hasattr(model, "N") else N,
-        "M": model.M if hasattr(model, "M") else M,
+        "N": N if N is not None else ARCHITECTURES[name][1],
+        "M": M if M is not None else ARCHITECTURES[name][2],
         "crop_size": crop_size,
         "batch_size": batch_size,
         "lr": lr,
         "data": "BSDS500 train+val (300 images)",
     }
-    return training.train(
+    history = training.train(
         model,
         crops.batches(batch_size, seed=seed),
         loss_fn,
@@ -110,9 +117,33 @@ def train_recipe(
         checkpoint_path=checkpoint_path,
         checkpoint_every=250,
         log_every=50,
+        grad_clip=1.0,
         progress=progress,
         extra=extra,
     )
+    extra["aux_loss"] = fit_quantiles(model)
+    training.save_checkpoint(
+        checkpoint_path, model, optimizer, history.steps[-1] if history.steps else 0, history, extra
+    )
+    return history
+
+
+def fit_quantiles(model: torch.nn.Module, num_steps: int = 3000, lr: float = 1e-2) -> float:
+    """Fit the entropy bottleneck's quantiles (CompressAI's auxiliary loss) alone; return the final aux loss.
+
+    The aux loss depends only on the learned density, not on data, so this takes seconds.
+    """
+    quantiles = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
+    if not quantiles:
+        raise ValueError("fit_quantiles: the model has no entropy bottleneck quantiles")
+    optimizer = torch.optim.Adam(quantiles, lr=lr)
+    loss = model.aux_loss()
+    for _ in range(num_steps):
+        optimizer.zero_grad()
+        loss = model.aux_loss()
+        loss.backward()
+        optimizer.step()
+    return float(loss.detach())
 
 
 def main(argv: list[str] | None = None) -> None:

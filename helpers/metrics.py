@@ -1,28 +1,52 @@
-"""Quality and rate metrics. Chapter 1 needs MSE, PSNR and bpp; chapter 2 adds SSIM, MS-SSIM,
-BD-rate and the rest."""
+"""Quality and rate metrics: MSE, PSNR (RGB, Y, per channel), SSIM and MS-SSIM (batched torch,
+differentiable, with maps), bits per pixel, Bjøntegaard deltas and data-set R-D averaging.
+
+Tensor inputs are float (B, C, H, W) in [0, 1] and give tensors back (one value per image);
+uint8 arrays / PIL images give Python floats. SSIM is computed on [0, 1] with data_range 1, which
+is the same number as on 0..255 with data_range 255.
+"""
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from . import images
 
-__all__ = ["mse", "psnr", "bpp"]
+__all__ = [
+    "mse",
+    "psnr",
+    "bpp",
+    "bpp_from_likelihoods",
+    "gaussian_window",
+    "ssim",
+    "ssim_map",
+    "ms_ssim",
+    "MS_SSIM_WEIGHTS",
+    "bd_rate",
+    "bd_psnr",
+    "average_rd",
+]
+
+#: Wang, Simoncelli, Bovik (2003): weights of the five scales of MS-SSIM.
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 
 def _pair(reference, distorted) -> tuple[np.ndarray, np.ndarray]:
     a = (
-        images.as_uint8(reference, "reference")
-        if not isinstance(reference, torch.Tensor)
-        else images.to_uint8(reference)
+        images.to_uint8(reference)
+        if isinstance(reference, torch.Tensor)
+        else images.as_uint8(reference, "reference")
     )
     b = (
-        images.as_uint8(distorted, "distorted")
-        if not isinstance(distorted, torch.Tensor)
-        else images.to_uint8(distorted)
+        images.to_uint8(distorted)
+        if isinstance(distorted, torch.Tensor)
+        else images.as_uint8(distorted, "distorted")
     )
     if a.shape != b.shape:
         raise ValueError(
@@ -37,19 +61,297 @@ def mse(reference, distorted) -> float:
     return float(np.mean((a - b) ** 2))
 
 
-def psnr(reference, distorted, data_range: float = 255.0) -> float:
-    """PSNR in dB = 10 log10(data_range^2 / MSE) on the 0..255 scale; inf for identical images."""
+def psnr(reference, distorted, data_range: float = 255.0, on: str = "rgb") -> float | list[float]:
+    """PSNR in dB = 10 log10(data_range^2 / MSE) on the 0..255 scale; inf for identical images.
+
+    on: 'rgb' (all channels, CompressAI's protocol), 'y' (JFIF luma, unrounded) or 'channels'
+    (a list, one PSNR per channel).
+    """
     if not data_range > 0:
         raise ValueError(f"data_range must be positive, got {data_range}")
-    error = mse(reference, distorted)
-    return math.inf if error == 0 else 10.0 * math.log10(data_range**2 / error)
+    if on not in ("rgb", "y", "channels"):
+        raise ValueError(f"on must be 'rgb', 'y' or 'channels', got {on!r}")
+    a, b = _pair(reference, distorted)
+
+    def from_error(error: float) -> float:
+        return math.inf if error == 0 else 10.0 * math.log10(data_range**2 / error)
+
+    if on == "rgb":
+        return from_error(float(np.mean((a - b) ** 2)))
+    if a.ndim == 2:
+        a, b = a[..., None], b[..., None]
+    if on == "channels":
+        return [from_error(float(np.mean((a[..., c] - b[..., c]) ** 2))) for c in range(a.shape[2])]
+    if a.shape[2] != 3:
+        raise ValueError("on='y' needs RGB images")
+    luma_a = images.rgb_to_ycbcr(a)[..., 0]
+    luma_b = images.rgb_to_ycbcr(b)[..., 0]
+    return from_error(float(np.mean((luma_a - luma_b) ** 2)))
 
 
 def bpp(num_bytes: int | bytes, height: int, width: int) -> float:
     """Bits per pixel of a file of num_bytes (or the bytes themselves) for an image of height x width."""
     size = len(num_bytes) if isinstance(num_bytes, (bytes, bytearray)) else num_bytes
-    if not isinstance(size, (int, np.integer)) or size < 0:
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
         raise ValueError(f"num_bytes must be a non-negative int or bytes, got {num_bytes!r}")
     if height < 1 or width < 1:
         raise ValueError(f"height and width must be positive, got {height} x {width}")
     return 8.0 * size / (height * width)
+
+
+def bpp_from_likelihoods(
+    likelihoods: Mapping[str, torch.Tensor] | Iterable[torch.Tensor], height: int, width: int
+) -> torch.Tensor:
+    """Estimated bits per pixel, sum(-log2 p) / (H W), of a codec's likelihoods (per image in the batch).
+
+    Shapes: each likelihood tensor is (B, ...); returns (B,).
+    """
+    tensors = list(likelihoods.values()) if isinstance(likelihoods, Mapping) else list(likelihoods)
+    if not tensors:
+        raise ValueError("bpp_from_likelihoods needs at least one likelihood tensor")
+    if height < 1 or width < 1:
+        raise ValueError(f"height and width must be positive, got {height} x {width}")
+    total = sum(-torch.log2(t).reshape(t.shape[0], -1).sum(dim=1) for t in tensors)
+    return total / (height * width)
+
+
+# ----------------------------------------------------------------------------- SSIM family
+
+
+def gaussian_window(
+    size: int = 11, sigma: float = 1.5, device=None, dtype=torch.float32
+) -> torch.Tensor:
+    """The normalised 1-D Gaussian window of SSIM (the 2-D window is its outer product)."""
+    if not isinstance(size, int) or size < 1 or size % 2 == 0:
+        raise ValueError(f"size must be a positive odd int, got {size!r}")
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    positions = torch.arange(size, dtype=dtype, device=device) - size // 2
+    window = torch.exp(-(positions**2) / (2 * sigma**2))
+    return window / window.sum()
+
+
+def _as_batch(image) -> tuple[torch.Tensor, bool]:
+    if isinstance(image, torch.Tensor):
+        if image.ndim != 4:
+            raise ValueError(f"tensors must be (B, C, H, W), got shape {tuple(image.shape)}")
+        if not image.is_floating_point():
+            raise TypeError(f"tensors must be float in [0, 1], got {image.dtype}")
+        return image, True
+    return images.to_tensor(image, device="cpu").double(), False
+
+
+def _filter(x: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
+    """Separable Gaussian filtering of every channel, 'valid' (no padding)."""
+    channels = x.shape[1]
+    w = window.to(dtype=x.dtype, device=x.device)
+    x = F.conv2d(x, w.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
+    return F.conv2d(x, w.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
+
+
+def _ssim_and_cs(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    window: torch.Tensor,
+    data_range: float,
+    k: tuple[float, float],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """SSIM map and contrast-structure map (B, C, H', W') of Wang et al. (2004)."""
+    c1, c2 = (k[0] * data_range) ** 2, (k[1] * data_range) ** 2
+    mu_x, mu_y = _filter(x, window), _filter(y, window)
+    sigma_xx = _filter(x * x, window) - mu_x**2
+    sigma_yy = _filter(y * y, window) - mu_y**2
+    sigma_xy = _filter(x * y, window) - mu_x * mu_y
+    cs = (2 * sigma_xy + c2) / (sigma_xx + sigma_yy + c2)
+    luminance = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
+    return luminance * cs, cs
+
+
+def _check_pair(x: torch.Tensor, y: torch.Tensor, win_size: int) -> None:
+    if x.shape != y.shape:
+        raise ValueError(
+            f"images must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    if min(x.shape[-2:]) < win_size:
+        raise ValueError(f"images must be at least {win_size} pixels on a side for SSIM")
+
+
+def ssim_map(
+    reference,
+    distorted,
+    data_range: float = 1.0,
+    win_size: int = 11,
+    win_sigma: float = 1.5,
+    k: tuple[float, float] = (0.01, 0.03),
+) -> torch.Tensor | np.ndarray:
+    """The local SSIM map: (B, C, H - win_size + 1, W - win_size + 1) for tensors, (H', W') averaged
+    over channels for arrays."""
+    x, was_tensor = _as_batch(reference)
+    y, _ = _as_batch(distorted)
+    _check_pair(x, y, win_size)
+    window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
+    local, _ = _ssim_and_cs(x, y.to(x), window, data_range, k)
+    return local if was_tensor else local[0].mean(dim=0).numpy()
+
+
+def ssim(
+    reference,
+    distorted,
+    data_range: float = 1.0,
+    win_size: int = 11,
+    win_sigma: float = 1.5,
+    k: tuple[float, float] = (0.01, 0.03),
+) -> torch.Tensor | float:
+    """Mean SSIM (Gaussian window 11, sigma 1.5, K = 0.01, 0.03), averaged over channels.
+
+    Tensors (B, C, H, W) in [0, 1] -> (B,) tensor (differentiable); uint8 images -> float.
+    """
+    x, was_tensor = _as_batch(reference)
+    y, _ = _as_batch(distorted)
+    _check_pair(x, y, win_size)
+    window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
+    local, _ = _ssim_and_cs(x, y.to(x), window, data_range, k)
+    per_image = local.flatten(2).mean(dim=2).mean(dim=1)
+    return per_image if was_tensor else float(per_image[0])
+
+
+def ms_ssim(
+    reference,
+    distorted,
+    data_range: float = 1.0,
+    win_size: int = 11,
+    win_sigma: float = 1.5,
+    weights: Sequence[float] = MS_SSIM_WEIGHTS,
+    k: tuple[float, float] = (0.01, 0.03),
+) -> torch.Tensor | float:
+    """Multi-scale SSIM (Wang, Simoncelli, Bovik 2003): contrast-structure at the first scales, full
+    SSIM at the coarsest, combined with ``weights``; halving by 2x2 average pooling between scales.
+
+    Needs images larger than (win_size - 1) * 2^(scales - 1) pixels on a side (161 for the defaults).
+    Tensors -> (B,) tensor; uint8 images -> float. Follows pytorch-msssim (ReLU on the terms).
+    """
+    x, was_tensor = _as_batch(reference)
+    y, _ = _as_batch(distorted)
+    y = y.to(x)
+    scales = len(weights)
+    minimum = (win_size - 1) * 2 ** (scales - 1)
+    if x.shape != y.shape:
+        raise ValueError(
+            f"images must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    if min(x.shape[-2:]) <= minimum:
+        raise ValueError(
+            f"MS-SSIM with {scales} scales needs images larger than {minimum} pixels on a side"
+        )
+    window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
+    factors = []
+    for scale in range(scales):
+        local, cs = _ssim_and_cs(x, y, window, data_range, k)
+        if scale < scales - 1:
+            factors.append(torch.relu(cs.flatten(2).mean(dim=2)))
+            padding = [s % 2 for s in x.shape[2:]]
+            x = F.avg_pool2d(x, kernel_size=2, padding=padding)
+            y = F.avg_pool2d(y, kernel_size=2, padding=padding)
+        else:
+            factors.append(torch.relu(local.flatten(2).mean(dim=2)))
+    stacked = torch.stack(factors, dim=0)  # (scales, B, C)
+    w = torch.tensor(list(weights), dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    per_image = torch.prod(stacked**w, dim=0).mean(dim=1)
+    return per_image if was_tensor else float(per_image[0])
+
+
+# ----------------------------------------------------------------------------- Bjøntegaard deltas
+
+
+def _bd_inputs(rate_anchor, quality_anchor, rate_test, quality_test):
+    arrays = [
+        np.asarray(v, dtype=np.float64)
+        for v in (rate_anchor, quality_anchor, rate_test, quality_test)
+    ]
+    for name, values in zip(
+        ("rate_anchor", "quality_anchor", "rate_test", "quality_test"), arrays, strict=True
+    ):
+        if values.ndim != 1 or not np.isfinite(values).all():
+            raise ValueError(f"{name} must be a 1-D list of finite numbers")
+    if len(arrays[0]) != len(arrays[1]) or len(arrays[2]) != len(arrays[3]):
+        raise ValueError("each curve needs as many rates as qualities")
+    if (arrays[0] <= 0).any() or (arrays[2] <= 0).any():
+        raise ValueError("rates must be positive")
+    for rates in (arrays[0], arrays[2]):
+        if len(rates) < 2:
+            raise ValueError("each curve needs at least two points")
+        if len(rates) < 4:
+            warnings.warn(
+                "fewer than four R-D points per curve: the Bjøntegaard fit is unreliable",
+                stacklevel=3,
+            )
+    return arrays
+
+
+def _bd_average(x_a, y_a, x_t, y_t, method: str) -> float:
+    """Average vertical gap between two curves y(x) over the overlap of their x ranges."""
+    from scipy.interpolate import PchipInterpolator
+
+    low, high = max(x_a.min(), x_t.min()), min(x_a.max(), x_t.max())
+    total = max(x_a.max(), x_t.max()) - min(x_a.min(), x_t.min())
+    if high <= low:
+        warnings.warn("the curves do not overlap: the Bjøntegaard delta is undefined", stacklevel=3)
+        return math.nan
+    if (high - low) / total < 0.75:
+        warnings.warn(
+            f"the curves overlap on only {(high - low) / total:.0%} of their range", stacklevel=3
+        )
+
+    def integral(x, y):
+        order = np.argsort(x)
+        x, y = x[order], y[order]
+        if method == "cubic":
+            antiderivative = np.polyint(np.polyfit(x, y, 3))
+            return np.polyval(antiderivative, high) - np.polyval(antiderivative, low)
+        return float(PchipInterpolator(x, y).integrate(low, high))
+
+    return (integral(x_t, y_t) - integral(x_a, y_a)) / (high - low)
+
+
+def bd_rate(rate_anchor, quality_anchor, rate_test, quality_test, method: str = "cubic") -> float:
+    """Bjøntegaard delta rate in percent: the average rate change of test against anchor at equal quality.
+
+    method 'cubic' fits log10(rate) as a cubic in quality (VCEG-M33); 'pchip' interpolates piecewise
+    cubically (the current common test conditions). Negative means the test codec saves bits.
+    Warns with fewer than four points per curve or little overlap.
+    """
+    if method not in ("cubic", "pchip"):
+        raise ValueError(f"method must be 'cubic' or 'pchip', got {method!r}")
+    ra, qa, rt, qt = _bd_inputs(rate_anchor, quality_anchor, rate_test, quality_test)
+    average = _bd_average(qa, np.log10(ra), qt, np.log10(rt), method)
+    return (10**average - 1) * 100
+
+
+def bd_psnr(rate_anchor, quality_anchor, rate_test, quality_test, method: str = "cubic") -> float:
+    """Bjøntegaard delta quality (dB for PSNR): the average quality gain of test over anchor at equal rate."""
+    if method not in ("cubic", "pchip"):
+        raise ValueError(f"method must be 'cubic' or 'pchip', got {method!r}")
+    ra, qa, rt, qt = _bd_inputs(rate_anchor, quality_anchor, rate_test, quality_test)
+    return _bd_average(np.log10(ra), qa, np.log10(rt), qt, method)
+
+
+def average_rd(
+    records: Iterable[Mapping], group_by: str = "quality", fields: Sequence[str] = ("bpp", "psnr")
+) -> dict[object, dict[str, float]]:
+    """Average R-D records over a data set as CompressAI does: for each quality setting, the mean bpp
+    and the mean of the per-image PSNR (not the PSNR of the mean MSE).
+
+    records: dicts with ``group_by`` and the ``fields``; returns {setting: {field: mean, 'count': n}}.
+    """
+    groups: dict[object, list[Mapping]] = {}
+    for record in records:
+        if group_by not in record:
+            raise ValueError(f"a record has no {group_by!r} entry")
+        groups.setdefault(record[group_by], []).append(record)
+    if not groups:
+        raise ValueError("average_rd needs at least one record")
+    result = {}
+    for key, members in sorted(groups.items(), key=lambda item: item[0]):
+        result[key] = {name: float(np.mean([m[name] for m in members])) for name in fields}
+        result[key]["count"] = len(members)
+    return result

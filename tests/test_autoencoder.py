@@ -71,3 +71,12 @@ def test_train_recipe_runs_and_checkpoints(bsds_dir, tmp_path):
         ]
     )
     assert torch.load(path, weights_only=False)["step"] == 4
+
+
+def test_fit_quantiles_lowers_the_aux_loss():
+    model = autoencoder.build_model("bmshj2018-factorized", N=8, M=8)
+    before = float(model.aux_loss())
+    after = autoencoder.fit_quantiles(model, num_steps=200, lr=0.05)
+    assert after < before
+    with pytest.raises(ValueError):
+        autoencoder.fit_quantiles(torch.nn.Linear(2, 2))

@@ -1,11 +1,24 @@
+import io
 import math
+import warnings
 
+import bjontegaard
 import numpy as np
 import pytest
+import pytorch_msssim
+import skimage.data
 import skimage.metrics
 import torch
+from PIL import Image
 
-from helpers import metrics
+from helpers import config, images, metrics
+
+
+def jpeg_pair(quality=20, size=200):
+    reference = skimage.data.astronaut()[:size, :size]
+    buffer = io.BytesIO()
+    Image.fromarray(reference).save(buffer, "JPEG", quality=quality)
+    return reference, np.asarray(Image.open(buffer))
 
 
 def test_mse_and_psnr_match_scikit_image():
@@ -13,12 +26,16 @@ def test_mse_and_psnr_match_scikit_image():
     a = rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)
     b = np.clip(a.astype(int) + rng.integers(-9, 10, a.shape), 0, 255).astype(np.uint8)
     assert metrics.mse(a, b) == pytest.approx(skimage.metrics.mean_squared_error(a, b))
-    assert metrics.psnr(a, b) == pytest.approx(
-        skimage.metrics.peak_signal_noise_ratio(a, b, data_range=255)
-    )
+    assert metrics.psnr(a, b) == pytest.approx(skimage.metrics.peak_signal_noise_ratio(a, b, data_range=255))
     assert metrics.psnr(a, a) == math.inf
     tensor_a = torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
     assert metrics.psnr(tensor_a, b) == pytest.approx(metrics.psnr(a, b))
+    per_channel = metrics.psnr(a, b, on="channels")
+    assert len(per_channel) == 3
+    assert per_channel[1] == pytest.approx(skimage.metrics.peak_signal_noise_ratio(a[..., 1], b[..., 1]))
+    luma = metrics.psnr(a, b, on="y")
+    ya, yb = images.rgb_to_ycbcr(a)[..., 0], images.rgb_to_ycbcr(b)[..., 0]
+    assert luma == pytest.approx(10 * np.log10(255**2 / np.mean((ya - yb) ** 2)))
 
 
 def test_metrics_bad_input():
@@ -26,6 +43,10 @@ def test_metrics_bad_input():
         metrics.mse(np.zeros((4, 4), np.uint8), np.zeros((4, 5), np.uint8))
     with pytest.raises(ValueError):
         metrics.psnr(np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8), data_range=0)
+    with pytest.raises(ValueError, match="on"):
+        metrics.psnr(np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8), on="lab")
+    with pytest.raises(ValueError, match="RGB"):
+        metrics.psnr(np.zeros((4, 4), np.uint8), np.ones((4, 4), np.uint8), on="y")
     with pytest.raises(ValueError):
         metrics.bpp(-1, 4, 4)
     with pytest.raises(ValueError):
@@ -35,3 +56,125 @@ def test_metrics_bad_input():
 def test_bpp():
     assert metrics.bpp(1000, 100, 80) == 1.0
     assert metrics.bpp(b"\x00" * 1000, 100, 80) == 1.0
+    likelihoods = {"y": torch.full((2, 4, 2, 2), 0.5), "z": torch.full((2, 1, 1, 1), 0.25)}
+    torch.testing.assert_close(metrics.bpp_from_likelihoods(likelihoods, 4, 4),
+                               torch.tensor([(16 + 2) / 16, (16 + 2) / 16]))
+    with pytest.raises(ValueError):
+        metrics.bpp_from_likelihoods({}, 4, 4)
+
+
+def test_gaussian_window():
+    window = metrics.gaussian_window()
+    assert window.shape == (11,) and float(window.sum()) == pytest.approx(1.0)
+    assert int(window.argmax()) == 5
+    for bad in (0, 10, 2.5):
+        with pytest.raises(ValueError):
+            metrics.gaussian_window(bad)
+    with pytest.raises(ValueError):
+        metrics.gaussian_window(11, 0)
+
+
+def test_ssim_matches_pytorch_msssim_and_scikit_image():
+    reference, distorted = jpeg_pair()
+    ours = metrics.ssim(reference, distorted)
+    x = images.to_tensor(reference, "cpu").double()
+    y = images.to_tensor(distorted, "cpu").double()
+    assert ours == pytest.approx(pytorch_msssim.ssim(x, y, data_range=1.0).item(), abs=1e-4)
+    theirs = skimage.metrics.structural_similarity(reference, distorted, channel_axis=-1, gaussian_weights=True,
+                                                   sigma=1.5, use_sample_covariance=False, data_range=255)
+    assert ours == pytest.approx(theirs, abs=1e-3)
+    assert metrics.ssim(reference, reference) == pytest.approx(1.0)
+
+
+def test_ms_ssim_matches_pytorch_msssim():
+    reference, distorted = jpeg_pair(size=256)
+    x = images.to_tensor(reference, "cpu").double()
+    y = images.to_tensor(distorted, "cpu").double()
+    assert metrics.ms_ssim(reference, distorted) == pytest.approx(
+        pytorch_msssim.ms_ssim(x, y, data_range=1.0).item(), abs=1e-4)
+    with pytest.raises(ValueError, match="larger than 160"):
+        metrics.ms_ssim(reference[:100, :100], distorted[:100, :100])
+
+
+def test_ssim_batched_differentiable_on_device():
+    reference, distorted = jpeg_pair()
+    device = config.device()
+    x = torch.stack([images.to_tensor(reference, device)[0]] * 2)
+    y = torch.stack([images.to_tensor(distorted, device)[0], images.to_tensor(reference, device)[0]])
+    y.requires_grad_(True)
+    values = metrics.ssim(x, y)
+    assert values.shape == (2,) and values.device.type == device.type
+    assert float(values[1]) == pytest.approx(1.0, abs=1e-5)
+    values.sum().backward()
+    assert y.grad is not None and torch.isfinite(y.grad).all()
+    scores = metrics.ms_ssim(x.double(), y.detach().double())
+    assert scores.shape == (2,)
+
+
+def test_ssim_map():
+    reference, distorted = jpeg_pair()
+    local = metrics.ssim_map(reference, distorted)
+    assert local.shape == (190, 190)
+    assert local.mean() == pytest.approx(metrics.ssim(reference, distorted))
+    tensor_map = metrics.ssim_map(images.to_tensor(reference, "cpu"), images.to_tensor(distorted, "cpu"))
+    assert tensor_map.shape == (1, 3, 190, 190)
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.ssim(reference, distorted[:100])
+    with pytest.raises(ValueError, match="at least 11"):
+        metrics.ssim(reference[:8, :8], distorted[:8, :8])
+    with pytest.raises(ValueError):
+        metrics.ssim(torch.zeros(3, 20, 20), torch.zeros(3, 20, 20))
+
+
+# Four R-D points of two codecs (bpp, PSNR), a realistic shape.
+ANCHOR = ([0.25, 0.5, 1.0, 2.0], [28.0, 31.2, 34.8, 38.9])
+TEST = ([0.2, 0.42, 0.85, 1.7], [28.6, 31.9, 35.5, 39.4])
+
+
+@pytest.mark.parametrize("method", ["cubic", "pchip"])
+def test_bd_rate_and_psnr_match_bjontegaard_package(method):
+    ours = metrics.bd_rate(*ANCHOR, *TEST, method=method)
+    theirs = bjontegaard.bd_rate(*ANCHOR, *TEST, method=method)
+    assert ours == pytest.approx(theirs, abs=0.1)
+    assert ours < 0
+    assert metrics.bd_psnr(*ANCHOR, *TEST, method=method) == pytest.approx(
+        bjontegaard.bd_psnr(*ANCHOR, *TEST, method=method), abs=0.01)
+
+
+def test_bd_rate_of_a_scaled_curve():
+    rates, quality = np.array(ANCHOR[0]), ANCHOR[1]
+    assert metrics.bd_rate(rates, quality, rates * 0.8, quality) == pytest.approx(-20.0, abs=1e-6)
+    assert metrics.bd_psnr(rates, quality, rates, np.array(quality) + 0.5) == pytest.approx(0.5, abs=1e-6)
+
+
+def test_bd_warnings_and_bad_input():
+    with pytest.warns(UserWarning, match="fewer than four"):
+        metrics.bd_rate([0.5, 1.0, 2.0], [30, 33, 36], [0.4, 0.9, 1.8], [30, 33, 36])
+    with pytest.warns(UserWarning, match="do not overlap"):
+        assert math.isnan(metrics.bd_rate(*ANCHOR, [1, 2, 3, 4], [50, 51, 52, 53]))
+    with pytest.warns(UserWarning, match="overlap on only"):
+        metrics.bd_rate(*ANCHOR, [0.6, 1.2, 2.4, 4.8], [37.0, 39.0, 41.0, 43.0])
+    with pytest.raises(ValueError, match="method"):
+        metrics.bd_rate(*ANCHOR, *TEST, method="akima")
+    with pytest.raises(ValueError, match="positive"):
+        metrics.bd_rate([0, 1, 2, 3], [1, 2, 3, 4], *TEST)
+    with pytest.raises(ValueError, match="as many"):
+        metrics.bd_psnr([1, 2, 3], [1, 2], *TEST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metrics.bd_rate(*ANCHOR, *TEST)  # four overlapping points: no warning
+
+
+def test_average_rd_is_compressai_protocol():
+    records = [
+        {"quality": 50, "bpp": 1.0, "psnr": 30.0},
+        {"quality": 50, "bpp": 3.0, "psnr": 40.0},
+        {"quality": 10, "bpp": 0.5, "psnr": 25.0},
+    ]
+    averaged = metrics.average_rd(records)
+    assert list(averaged) == [10, 50]
+    assert averaged[50] == {"bpp": 2.0, "psnr": 35.0, "count": 2}
+    with pytest.raises(ValueError):
+        metrics.average_rd([])
+    with pytest.raises(ValueError, match="quality"):
+        metrics.average_rd([{"bpp": 1.0}])
