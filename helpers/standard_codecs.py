@@ -23,7 +23,15 @@ from PIL import Image, features
 
 from . import config, images, metrics
 
-__all__ = ["Codec", "CODECS", "get", "available", "rd_sweep", "DEFAULT_QUALITIES"]
+__all__ = [
+    "Codec",
+    "CODECS",
+    "get",
+    "available",
+    "rd_sweep",
+    "DEFAULT_QUALITIES",
+    "published_kodak",
+]
 
 
 @dataclass
@@ -40,10 +48,14 @@ class Codec:
 
     def _check_quality(self, quality: float) -> None:
         low, high = self.quality_range
-        if isinstance(quality, bool) or not isinstance(quality, (int, float, np.integer, np.floating)):
+        if isinstance(quality, bool) or not isinstance(
+            quality, (int, float, np.integer, np.floating)
+        ):
             raise TypeError(f"{self.name}: quality must be a number, got {quality!r}")
         if not low <= quality <= high:
-            raise ValueError(f"{self.name}: quality must lie in {low}..{high} ({self.quality_meaning}), got {quality}")
+            raise ValueError(
+                f"{self.name}: quality must lie in {low}..{high} ({self.quality_meaning}), got {quality}"
+            )
 
     def _save_options(self, quality: float) -> dict:
         return {"quality": int(round(quality)), **self.options}
@@ -74,7 +86,12 @@ class Codec:
 class _JPEG2000(Codec):
     def _save_options(self, quality: float) -> dict:
         # quality_mode 'dB': each layer is a target PSNR; irreversible = the 9/7 wavelet of lossy coding
-        return {"quality_mode": "dB", "quality_layers": [float(quality)], "irreversible": True, **self.options}
+        return {
+            "quality_mode": "dB",
+            "quality_layers": [float(quality)],
+            "irreversible": True,
+            **self.options,
+        }
 
 
 class _WorkbenchJPEG(Codec):
@@ -94,32 +111,82 @@ class _WorkbenchJPEG(Codec):
 CODECS: dict[str, Codec] = {
     codec.name: codec
     for codec in [
-        Codec("jpeg", "JPEG", "JPEG through libjpeg-turbo (Pillow), 4:2:0", options={"subsampling": 2}),
-        Codec("jpeg-444", "JPEG", "JPEG through libjpeg-turbo (Pillow), 4:4:4", options={"subsampling": 0}),
-        _WorkbenchJPEG("workbench-jpeg", "JPEG", "chapter 1's from-scratch JPEG, 4:2:0",
-                       options={"subsampling": "4:2:0"}),
-        Codec("webp", "WEBP", "WebP (VP8 intra), libwebp", options={"method": 6}, requires="feature:webp"),
-        _JPEG2000("jpeg2000", "JPEG2000", "JPEG 2000 (OpenJPEG), 9/7 wavelet, with the colour transform (mct)",
-                  quality_range=(15, 70), quality_meaning="target PSNR of the layer in dB",
-                  options={"mct": 1}, requires="feature:jpg_2000"),
-        _JPEG2000("jpeg2000-nomct", "JPEG2000", "JPEG 2000 (OpenJPEG) coding R, G, B separately (no mct)",
-                  quality_range=(15, 70), quality_meaning="target PSNR of the layer in dB",
-                  options={"mct": 0}, requires="feature:jpg_2000"),
-        Codec("avif", "AVIF", "AVIF (AV1 intra, libavif through Pillow)", quality_range=(0, 100),
-              options={"speed": 6}, requires="feature:avif"),
-        Codec("heif", "HEIF", "HEIF / HEVC intra (x265 through pillow-heif): the codec inside BPG",
-              quality_range=(0, 100), requires="module:pillow_heif"),
-        Codec("jpegxl", "JXL", "JPEG XL (libjxl through pillow-jxl-plugin)", quality_range=(1, 100),
-              requires="module:pillow_jxl"),
+        Codec(
+            "jpeg", "JPEG", "JPEG through libjpeg-turbo (Pillow), 4:2:0", options={"subsampling": 2}
+        ),
+        Codec(
+            "jpeg-444",
+            "JPEG",
+            "JPEG through libjpeg-turbo (Pillow), 4:4:4",
+            options={"subsampling": 0},
+        ),
+        _WorkbenchJPEG(
+            "workbench-jpeg",
+            "JPEG",
+            "chapter 1's from-scratch JPEG, 4:2:0",
+            options={"subsampling": "4:2:0"},
+        ),
+        Codec(
+            "webp",
+            "WEBP",
+            "WebP (VP8 intra), libwebp",
+            options={"method": 6},
+            requires="feature:webp",
+        ),
+        _JPEG2000(
+            "jpeg2000",
+            "JPEG2000",
+            "JPEG 2000 (OpenJPEG), 9/7 wavelet, with the colour transform (mct)",
+            quality_range=(15, 70),
+            quality_meaning="target PSNR of the layer in dB",
+            options={"mct": 1},
+            requires="feature:jpg_2000",
+        ),
+        _JPEG2000(
+            "jpeg2000-nomct",
+            "JPEG2000",
+            "JPEG 2000 (OpenJPEG) coding R, G, B separately (no mct)",
+            quality_range=(15, 70),
+            quality_meaning="target PSNR of the layer in dB",
+            options={"mct": 0},
+            requires="feature:jpg_2000",
+        ),
+        Codec(
+            "avif",
+            "AVIF",
+            "AVIF (AV1 intra, libavif through Pillow)",
+            quality_range=(0, 100),
+            options={"speed": 6},
+            requires="feature:avif",
+        ),
+        Codec(
+            "heif",
+            "HEIF",
+            "HEIF / HEVC intra (x265 through pillow-heif): the codec inside BPG",
+            quality_range=(0, 100),
+            requires="module:pillow_heif",
+        ),
+        Codec(
+            "jpegxl",
+            "JXL",
+            "JPEG XL (libjxl through pillow-jxl-plugin)",
+            quality_range=(1, 100),
+            requires="module:pillow_jxl",
+        ),
     ]
 }
 
 #: qualities for an R-D sweep of each codec (6 points from low to high rate).
 DEFAULT_QUALITIES = {
-    "jpeg": [5, 10, 20, 35, 50, 75, 90], "jpeg-444": [5, 10, 20, 35, 50, 75, 90],
-    "workbench-jpeg": [5, 10, 20, 35, 50, 75, 90], "webp": [5, 15, 30, 50, 75, 90],
-    "jpeg2000": [24, 27, 30, 33, 36, 40], "jpeg2000-nomct": [24, 27, 30, 33, 36, 40],
-    "avif": [10, 25, 40, 55, 70, 85], "heif": [10, 25, 40, 55, 70, 85], "jpegxl": [10, 25, 40, 55, 70, 85],
+    "jpeg": [5, 10, 20, 35, 50, 75, 90],
+    "jpeg-444": [5, 10, 20, 35, 50, 75, 90],
+    "workbench-jpeg": [5, 10, 20, 35, 50, 75, 90],
+    "webp": [5, 15, 30, 50, 75, 90],
+    "jpeg2000": [24, 27, 30, 33, 36, 40],
+    "jpeg2000-nomct": [24, 27, 30, 33, 36, 40],
+    "avif": [10, 25, 40, 55, 70, 85],
+    "heif": [10, 25, 40, 55, 70, 85],
+    "jpegxl": [10, 25, 40, 55, 70, 85],
 }
 
 
@@ -162,21 +229,31 @@ def available() -> dict[str, str]:
 
 def _cache_key(codec: Codec, array: np.ndarray, quality: float) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([codec.name, codec.options, float(quality), list(array.shape)]).encode())
+    digest.update(
+        json.dumps([codec.name, codec.options, float(quality), list(array.shape)]).encode()
+    )
     digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
 
 
-def rd_sweep(codec: str | Codec, pictures: Mapping[str, np.ndarray], qualities: Iterable[float] | None = None,
-             cache: bool = True) -> list[dict]:
+def rd_sweep(
+    codec: str | Codec,
+    pictures: Mapping[str, np.ndarray],
+    qualities: Iterable[float] | None = None,
+    cache: bool = True,
+    measure_ms_ssim: bool = True,
+) -> list[dict]:
     """Encode every picture at every quality and measure it; returns one record per (image, quality):
     codec, image, quality, bytes, bpp, psnr, ms_ssim (None below 161 pixels), encode and decode seconds.
 
     Records are cached in <cache_dir>/rd_cache by a hash of the codec, its options, the quality and the
     pixels, so a second sweep of the same inputs is instant (timings are those of the first run).
+    measure_ms_ssim=False skips MS-SSIM (the slowest part); such records are cached separately.
     """
     codec = get(codec) if isinstance(codec, str) else codec
-    qualities = list(DEFAULT_QUALITIES.get(codec.name, [25, 50, 75]) if qualities is None else qualities)
+    qualities = list(
+        DEFAULT_QUALITIES.get(codec.name, [25, 50, 75]) if qualities is None else qualities
+    )
     if not qualities:
         raise ValueError("rd_sweep needs at least one quality")
     if not pictures:
@@ -186,7 +263,7 @@ def rd_sweep(codec: str | Codec, pictures: Mapping[str, np.ndarray], qualities: 
     for image_name, picture in pictures.items():
         array = images.as_uint8(picture)
         for quality in qualities:
-            key = _cache_key(codec, array, quality)
+            key = _cache_key(codec, array, quality) + ("" if measure_ms_ssim else "-psnr")
             path = folder / f"{key}.json"
             if cache and path.is_file():
                 record = json.loads(path.read_text())
@@ -200,10 +277,17 @@ def rd_sweep(codec: str | Codec, pictures: Mapping[str, np.ndarray], qualities: 
             decoded = codec.decode(payload)
             decode_seconds = time.perf_counter() - start
             record = {
-                "codec": codec.name, "image": image_name, "quality": quality, "bytes": len(payload),
-                "bpp": metrics.bpp(len(payload), *array.shape[:2]), "psnr": metrics.psnr(array, decoded),
-                "ms_ssim": metrics.ms_ssim(array, decoded) if min(array.shape[:2]) > 160 else None,
-                "encode_seconds": encode_seconds, "decode_seconds": decode_seconds,
+                "codec": codec.name,
+                "image": image_name,
+                "quality": quality,
+                "bytes": len(payload),
+                "bpp": metrics.bpp(len(payload), *array.shape[:2]),
+                "psnr": metrics.psnr(array, decoded),
+                "ms_ssim": metrics.ms_ssim(array, decoded)
+                if measure_ms_ssim and min(array.shape[:2]) > 160
+                else None,
+                "encode_seconds": encode_seconds,
+                "decode_seconds": decode_seconds,
             }
             if cache:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -212,3 +296,15 @@ def rd_sweep(codec: str | Codec, pictures: Mapping[str, np.ndarray], qualities: 
                 os.replace(temporary, path)
             records.append(record)
     return records
+
+
+def published_kodak() -> dict[str, dict]:
+    """CompressAI's published Kodak R-D points: {codec: {'bpp', 'psnr', 'ms_ssim', 'file', 'commit', ...}}.
+
+    Covers JPEG, WebP, BPG (4:4:4, x265), VTM and CompressAI's MSE-trained bmshj2018-factorized,
+    bmshj2018-hyperprior and mbt2018; see helpers/reference/README.md for the protocol.
+    """
+    from pathlib import Path
+
+    path = Path(__file__).with_name("reference") / "compressai_kodak.json"
+    return json.loads(path.read_text())["curves"]

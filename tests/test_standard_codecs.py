@@ -72,3 +72,41 @@ def test_rd_sweep_is_cached(picture, tmp_path, monkeypatch):
         standard_codecs.rd_sweep("jpeg", {}, [20])
     with pytest.raises(ValueError):
         standard_codecs.rd_sweep("jpeg", {"a": picture}, [])
+
+
+def test_published_kodak_reference():
+    curves = standard_codecs.published_kodak()
+    assert {"JPEG", "WebP", "BPG (4:4:4, x265)", "VTM", "bmshj2018-factorized", "bmshj2018-hyperprior",
+            "mbt2018"} <= set(curves)
+    for curve in curves.values():
+        assert len(curve["bpp"]) == len(curve["psnr"]) == len(curve["ms_ssim"])
+        assert len(curve["commit"]) == 40 and curve["file"].startswith("results/image/kodak/")
+
+
+@pytest.mark.parametrize("method, expected", [("cubic", -59.1), ("pchip", -58.9)])
+def test_bd_rate_jpeg_to_bpg_on_compressai_points(method, expected):
+    import bjontegaard
+
+    curves = standard_codecs.published_kodak()
+    jpeg, bpg = curves["JPEG"], curves["BPG (4:4:4, x265)"]
+    with pytest.warns(UserWarning, match="overlap"):  # JPEG's curve covers 24-41 dB, BPG's 26-48 dB
+        ours = metrics.bd_rate(jpeg["bpp"], jpeg["psnr"], bpg["bpp"], bpg["psnr"], method=method)
+    assert ours == pytest.approx(expected, abs=0.1)
+    with pytest.warns(UserWarning):
+        theirs = bjontegaard.bd_rate(jpeg["bpp"], jpeg["psnr"], bpg["bpp"], bpg["psnr"], method=method,
+                                     require_matching_points=False)
+    assert ours == pytest.approx(theirs, abs=0.1)
+
+
+def test_pillow_jpeg_matches_compressai_on_kodak(kodak_dir, tmp_path, monkeypatch):
+    """Our Pillow JPEG sweep, averaged as CompressAI does, against their published JPEG points."""
+    from helpers import data
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
+    qualities = list(range(5, 100, 5))
+    records = standard_codecs.rd_sweep("jpeg", data.kodak(), qualities, measure_ms_ssim=False)
+    averaged = metrics.average_rd(records)
+    published = standard_codecs.published_kodak()["JPEG"]
+    for index, quality in enumerate(qualities):
+        assert averaged[quality]["count"] == 24
+        assert averaged[quality]["psnr"] == pytest.approx(published["psnr"][index], abs=0.3), quality
