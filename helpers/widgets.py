@@ -279,7 +279,7 @@ def quantization_editor(image) -> ipywidgets.VBox:
 
 def _quality_from_percent(codec, percent: float) -> float:
     low, high = codec.quality_range
-    return round(low + (high - low) * percent / 100.0, 1)
+    return int(round(low + (high - low) * percent / 100.0))
 
 
 def codec_comparison_view(

@@ -178,3 +178,76 @@ def test_average_rd_is_compressai_protocol():
         metrics.average_rd([])
     with pytest.raises(ValueError, match="quality"):
         metrics.average_rd([{"bpp": 1.0}])
+
+
+def _psnr_hvs_m_loops(a, b):
+    """A literal transcription of psnrhvsm.m's loops (one block at a time), as an independent check."""
+    import scipy.fft
+
+    def vari(z):
+        return np.var(z, ddof=1) * z.size
+
+    def maskeff(z, zdct):
+        m = sum(zdct[k, l] ** 2 * metrics.MASK_COEFFICIENTS[k, l] for k in range(8) for l in range(8)
+                if (k, l) != (0, 0))
+        pop = vari(z)
+        if pop != 0:
+            pop = (vari(z[:4, :4]) + vari(z[:4, 4:]) + vari(z[4:, 4:]) + vari(z[4:, :4])) / pop
+        return np.sqrt(m * pop) / 32
+
+    total, count = 0.0, 0
+    for y in range(0, a.shape[0] - 7, 8):
+        for x in range(0, a.shape[1] - 7, 8):
+            block_a, block_b = a[y : y + 8, x : x + 8], b[y : y + 8, x : x + 8]
+            dct_a, dct_b = scipy.fft.dctn(block_a, norm="ortho"), scipy.fft.dctn(block_b, norm="ortho")
+            mask = max(maskeff(block_a, dct_a), maskeff(block_b, dct_b))
+            for k in range(8):
+                for l in range(8):
+                    u = abs(dct_a[k, l] - dct_b[k, l])
+                    if (k, l) != (0, 0):
+                        u = 0 if u < mask / metrics.MASK_COEFFICIENTS[k, l] else u - mask / metrics.MASK_COEFFICIENTS[k, l]
+                    total += (u * metrics.CSF_COEFFICIENTS[k, l]) ** 2
+                    count += 1
+    return 10 * np.log10(255**2 / (total / count))
+
+
+def test_psnr_hvs_m_matches_the_reference_loops():
+    reference, distorted = jpeg_pair(quality=15, size=64)
+    gray_a, gray_b = reference[..., 1], distorted[..., 1]
+    assert metrics.psnr_hvs_m(gray_a, gray_b) == pytest.approx(_psnr_hvs_m_loops(gray_a.astype(float),
+                                                                                 gray_b.astype(float)), abs=1e-9)
+    with_masking = metrics.psnr_hvs_m(reference, distorted)
+    without = metrics.psnr_hvs_m(reference, distorted, with_masking=False)
+    assert with_masking > without > metrics.psnr(reference, distorted, on="y") - 5
+    assert metrics.psnr_hvs_m(reference, reference) == math.inf
+    with pytest.raises(ValueError):
+        metrics.psnr_hvs_m(reference[:4, :4], distorted[:4, :4])
+
+
+def test_vifp():
+    reference, distorted = jpeg_pair(quality=10, size=96)
+    better = jpeg_pair(quality=60, size=96)[1]
+    assert metrics.vifp(reference, reference) == pytest.approx(1.0, abs=1e-4)
+    assert metrics.vifp(reference, better) > metrics.vifp(reference, distorted) > 0
+    batch = metrics.vifp(images.to_tensor(reference, "cpu").repeat(2, 1, 1, 1),
+                         torch.cat([images.to_tensor(distorted, "cpu"), images.to_tensor(better, "cpu")]))
+    assert batch.shape == (2,) and batch[1] > batch[0]
+    with pytest.raises(ValueError):
+        metrics.vifp(reference[:30, :30], distorted[:30, :30])
+
+
+def test_ssim_and_ms_ssim_on_kodak(kodak_dir):
+    from helpers import data
+
+    for name, picture in data.kodak(names=["kodim03", "kodim14", "kodim21"]).items():
+        buffer = io.BytesIO()
+        Image.fromarray(picture).save(buffer, "JPEG", quality=25)
+        distorted = np.asarray(Image.open(buffer))
+        x, y = images.to_tensor(picture, "cpu").double(), images.to_tensor(distorted, "cpu").double()
+        assert metrics.ssim(picture, distorted) == pytest.approx(pytorch_msssim.ssim(x, y, data_range=1.0).item(),
+                                                                 abs=1e-4), name
+        assert metrics.ms_ssim(picture, distorted) == pytest.approx(
+            pytorch_msssim.ms_ssim(x, y, data_range=1.0).item(), abs=1e-4), name
+        theirs = skimage.metrics.structural_similarity(picture, distorted, channel_axis=-1, gaussian_weights=True,
+                                                       sigma=1.5, use_sample_covariance=False, data_range=255)
+        assert metrics.ssim(picture, distorted) == pytest.approx(theirs, abs=1e-3), name
