@@ -11,6 +11,7 @@ import io
 import time
 
 import numpy as np
+from common import best_of
 from PIL import Image
 
 from helpers import config, data, images, jpeg, metrics, widgets
@@ -20,8 +21,9 @@ SUBSAMPLING = {"4:2:0": 2, "4:4:4": 0}
 
 def pillow_encode(picture, quality, subsampling, optimize=False) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, "JPEG", quality=quality, subsampling=SUBSAMPLING[subsampling],
-                                  optimize=optimize)
+    Image.fromarray(picture).save(
+        buffer, "JPEG", quality=quality, subsampling=SUBSAMPLING[subsampling], optimize=optimize
+    )
     return buffer.getvalue()
 
 
@@ -29,30 +31,34 @@ def pillow_decode(payload: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(payload)).convert("RGB"))
 
 
-def best_of(function, repeats=3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def speed(pictures: dict[str, np.ndarray]) -> None:
     megapixels = sum(p.shape[0] * p.shape[1] for p in pictures.values()) / 1e6
     files = {n: jpeg.encode(p, 75) for n, p in pictures.items()}
     rows = [
-        ("encode q75 4:2:0", best_of(lambda: [jpeg.encode(p, 75) for p in pictures.values()]),
-         best_of(lambda: [pillow_encode(p, 75, "4:2:0") for p in pictures.values()])),
-        ("encode q75 optimize", best_of(lambda: [jpeg.encode(p, 75, optimize=True) for p in pictures.values()]),
-         best_of(lambda: [pillow_encode(p, 75, "4:2:0", True) for p in pictures.values()])),
-        ("decode q75 4:2:0", best_of(lambda: [jpeg.decode(f) for f in files.values()]),
-         best_of(lambda: [pillow_decode(f) for f in files.values()])),
+        (
+            "encode q75 4:2:0",
+            best_of(lambda: [jpeg.encode(p, 75) for p in pictures.values()]),
+            best_of(lambda: [pillow_encode(p, 75, "4:2:0") for p in pictures.values()]),
+        ),
+        (
+            "encode q75 optimize",
+            best_of(lambda: [jpeg.encode(p, 75, optimize=True) for p in pictures.values()]),
+            best_of(lambda: [pillow_encode(p, 75, "4:2:0", True) for p in pictures.values()]),
+        ),
+        (
+            "decode q75 4:2:0",
+            best_of(lambda: [jpeg.decode(f) for f in files.values()]),
+            best_of(lambda: [pillow_decode(f) for f in files.values()]),
+        ),
     ]
-    print(f"\n## Speed on {len(pictures)} images ({megapixels:.2f} MP), best of 3, {config.set_num_threads()} threads")
+    print(
+        f"\n## Speed on {len(pictures)} images ({megapixels:.2f} MP), best of 3, {config.set_num_threads()} threads"
+    )
     print(f"{'task':24s} {'ours MP/s':>10s} {'Pillow MP/s':>12s} {'Pillow/ours':>12s}")
     for task, ours, theirs in rows:
-        print(f"{task:24s} {megapixels / ours:10.2f} {megapixels / theirs:12.1f} {ours / theirs:12.0f}x")
+        print(
+            f"{task:24s} {megapixels / ours:10.2f} {megapixels / theirs:12.1f} {ours / theirs:12.0f}x"
+        )
 
 
 def widget_update(picture: np.ndarray) -> None:
@@ -83,17 +89,25 @@ def conformance(pictures: dict[str, np.ndarray]) -> None:
                 ours = jpeg.encode(picture, quality, subsampling)
                 theirs = pillow_encode(picture, quality, subsampling)
                 worst_size = max(worst_size, abs(len(ours) / len(theirs) - 1))
-                difference = metrics.psnr(picture, pillow_decode(ours)) - metrics.psnr(picture, pillow_decode(theirs))
+                difference = metrics.psnr(picture, pillow_decode(ours)) - metrics.psnr(
+                    picture, pillow_decode(theirs)
+                )
                 worst_psnr = max(worst_psnr, abs(difference))
                 optimized = jpeg.encode(picture, quality, subsampling, optimize=True)
-                worst_optimized = max(worst_optimized,
-                                      len(optimized) / len(pillow_encode(picture, quality, subsampling, True)) - 1)
-                identical += (ours == theirs) + (optimized == pillow_encode(picture, quality, subsampling, True))
+                worst_optimized = max(
+                    worst_optimized,
+                    len(optimized) / len(pillow_encode(picture, quality, subsampling, True)) - 1,
+                )
+                identical += (ours == theirs) + (
+                    optimized == pillow_encode(picture, quality, subsampling, True)
+                )
                 total += 2
     print(f"\n## Conformance on {len(pictures)} images x 5 qualities x 2 subsamplings")
     print(f"byte-identical to Pillow: {identical} of {total} files")
-    print(f"worst size difference {worst_size:.3%} (goal <= 2 %); worst PSNR difference {worst_psnr:.4f} dB "
-          f"(goal <= 0.1); optimize=True worst excess {worst_optimized:.3%} (goal <= 2 %)")
+    print(
+        f"worst size difference {worst_size:.3%} (goal <= 2 %); worst PSNR difference {worst_psnr:.4f} dB "
+        f"(goal <= 0.1); optimize=True worst excess {worst_optimized:.3%} (goal <= 2 %)"
+    )
 
 
 def damaged_files(picture: np.ndarray, cases: int = 500) -> None:
@@ -112,7 +126,9 @@ def damaged_files(picture: np.ndarray, cases: int = 500) -> None:
         except jpeg.JPEGError:
             pass
         worst = max(worst, time.perf_counter() - start)
-    print(f"\n## {cases} damaged 128x128 files: slowest decode {1000 * worst:.0f} ms (goal <= 2000 ms)")
+    print(
+        f"\n## {cases} damaged 128x128 files: slowest decode {1000 * worst:.0f} ms (goal <= 2000 ms)"
+    )
 
 
 def main() -> None:

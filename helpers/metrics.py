@@ -180,6 +180,18 @@ def _check_pair(x: torch.Tensor, y: torch.Tensor, win_size: int) -> None:
         raise ValueError(f"images must be at least {win_size} pixels on a side for SSIM")
 
 
+def _local_ssim(
+    reference, distorted, data_range, win_size, win_sigma, k
+) -> tuple[torch.Tensor, bool]:
+    """The SSIM map (B, C, H', W') of two images, and whether the inputs were tensors."""
+    x, was_tensor = _as_batch(reference)
+    y, _ = _as_batch(distorted)
+    _check_pair(x, y, win_size)
+    window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
+    local, _ = _ssim_and_cs(x, y.to(x), window, data_range, k)
+    return local, was_tensor
+
+
 def ssim_map(
     reference,
     distorted,
@@ -190,11 +202,7 @@ def ssim_map(
 ) -> torch.Tensor | np.ndarray:
     """The local SSIM map: (B, C, H - win_size + 1, W - win_size + 1) for tensors, (H', W') averaged
     over channels for arrays."""
-    x, was_tensor = _as_batch(reference)
-    y, _ = _as_batch(distorted)
-    _check_pair(x, y, win_size)
-    window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
-    local, _ = _ssim_and_cs(x, y.to(x), window, data_range, k)
+    local, was_tensor = _local_ssim(reference, distorted, data_range, win_size, win_sigma, k)
     return local if was_tensor else local[0].mean(dim=0).numpy()
 
 
@@ -210,11 +218,7 @@ def ssim(
 
     Tensors (B, C, H, W) in [0, 1] -> (B,) tensor (differentiable); uint8 images -> float.
     """
-    x, was_tensor = _as_batch(reference)
-    y, _ = _as_batch(distorted)
-    _check_pair(x, y, win_size)
-    window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
-    local, _ = _ssim_and_cs(x, y.to(x), window, data_range, k)
+    local, was_tensor = _local_ssim(reference, distorted, data_range, win_size, win_sigma, k)
     per_image = local.flatten(2).mean(dim=2).mean(dim=1)
     return per_image if was_tensor else float(per_image[0])
 
