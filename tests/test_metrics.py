@@ -188,8 +188,8 @@ def _psnr_hvs_m_loops(a, b):
         return np.var(z, ddof=1) * z.size
 
     def maskeff(z, zdct):
-        m = sum(zdct[k, l] ** 2 * metrics.MASK_COEFFICIENTS[k, l] for k in range(8) for l in range(8)
-                if (k, l) != (0, 0))
+        m = sum(zdct[k, j] ** 2 * metrics.MASK_COEFFICIENTS[k, j] for k in range(8) for j in range(8)
+                if (k, j) != (0, 0))
         pop = vari(z)
         if pop != 0:
             pop = (vari(z[:4, :4]) + vari(z[:4, 4:]) + vari(z[4:, 4:]) + vari(z[4:, :4])) / pop
@@ -202,11 +202,11 @@ def _psnr_hvs_m_loops(a, b):
             dct_a, dct_b = scipy.fft.dctn(block_a, norm="ortho"), scipy.fft.dctn(block_b, norm="ortho")
             mask = max(maskeff(block_a, dct_a), maskeff(block_b, dct_b))
             for k in range(8):
-                for l in range(8):
-                    u = abs(dct_a[k, l] - dct_b[k, l])
-                    if (k, l) != (0, 0):
-                        u = 0 if u < mask / metrics.MASK_COEFFICIENTS[k, l] else u - mask / metrics.MASK_COEFFICIENTS[k, l]
-                    total += (u * metrics.CSF_COEFFICIENTS[k, l]) ** 2
+                for j in range(8):
+                    u = abs(dct_a[k, j] - dct_b[k, j])
+                    if (k, j) != (0, 0):
+                        u = 0 if u < mask / metrics.MASK_COEFFICIENTS[k, j] else u - mask / metrics.MASK_COEFFICIENTS[k, j]
+                    total += (u * metrics.CSF_COEFFICIENTS[k, j]) ** 2
                     count += 1
     return 10 * np.log10(255**2 / (total / count))
 
