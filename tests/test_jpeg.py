@@ -9,7 +9,8 @@ import torch
 from PIL import Image
 
 from helpers import config, jpeg
-from helpers.jpeg_bitstream import ZIGZAG, read_jpeg
+from helpers.jpeg_bitstream import ZIGZAG
+from helpers.jpeg_reader import read_jpeg
 
 PILLOW_SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 

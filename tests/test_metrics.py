@@ -26,13 +26,17 @@ def test_mse_and_psnr_match_scikit_image():
     a = rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)
     b = np.clip(a.astype(int) + rng.integers(-9, 10, a.shape), 0, 255).astype(np.uint8)
     assert metrics.mse(a, b) == pytest.approx(skimage.metrics.mean_squared_error(a, b))
-    assert metrics.psnr(a, b) == pytest.approx(skimage.metrics.peak_signal_noise_ratio(a, b, data_range=255))
+    assert metrics.psnr(a, b) == pytest.approx(
+        skimage.metrics.peak_signal_noise_ratio(a, b, data_range=255)
+    )
     assert metrics.psnr(a, a) == math.inf
     tensor_a = torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255
     assert metrics.psnr(tensor_a, b) == pytest.approx(metrics.psnr(a, b))
     per_channel = metrics.psnr(a, b, on="channels")
     assert len(per_channel) == 3
-    assert per_channel[1] == pytest.approx(skimage.metrics.peak_signal_noise_ratio(a[..., 1], b[..., 1]))
+    assert per_channel[1] == pytest.approx(
+        skimage.metrics.peak_signal_noise_ratio(a[..., 1], b[..., 1])
+    )
     luma = metrics.psnr(a, b, on="y")
     ya, yb = images.rgb_to_ycbcr(a)[..., 0], images.rgb_to_ycbcr(b)[..., 0]
     assert luma == pytest.approx(10 * np.log10(255**2 / np.mean((ya - yb) ** 2)))
@@ -57,8 +61,10 @@ def test_bpp():
     assert metrics.bpp(1000, 100, 80) == 1.0
     assert metrics.bpp(b"\x00" * 1000, 100, 80) == 1.0
     likelihoods = {"y": torch.full((2, 4, 2, 2), 0.5), "z": torch.full((2, 1, 1, 1), 0.25)}
-    torch.testing.assert_close(metrics.bpp_from_likelihoods(likelihoods, 4, 4),
-                               torch.tensor([(16 + 2) / 16, (16 + 2) / 16]))
+    torch.testing.assert_close(
+        metrics.bpp_from_likelihoods(likelihoods, 4, 4),
+        torch.tensor([(16 + 2) / 16, (16 + 2) / 16]),
+    )
     with pytest.raises(ValueError):
         metrics.bpp_from_likelihoods({}, 4, 4)
 
@@ -80,8 +86,15 @@ def test_ssim_matches_pytorch_msssim_and_scikit_image():
     x = images.to_tensor(reference, "cpu").double()
     y = images.to_tensor(distorted, "cpu").double()
     assert ours == pytest.approx(pytorch_msssim.ssim(x, y, data_range=1.0).item(), abs=1e-4)
-    theirs = skimage.metrics.structural_similarity(reference, distorted, channel_axis=-1, gaussian_weights=True,
-                                                   sigma=1.5, use_sample_covariance=False, data_range=255)
+    theirs = skimage.metrics.structural_similarity(
+        reference,
+        distorted,
+        channel_axis=-1,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=255,
+    )
     assert ours == pytest.approx(theirs, abs=1e-3)
     assert metrics.ssim(reference, reference) == pytest.approx(1.0)
 
@@ -91,7 +104,8 @@ def test_ms_ssim_matches_pytorch_msssim():
     x = images.to_tensor(reference, "cpu").double()
     y = images.to_tensor(distorted, "cpu").double()
     assert metrics.ms_ssim(reference, distorted) == pytest.approx(
-        pytorch_msssim.ms_ssim(x, y, data_range=1.0).item(), abs=1e-4)
+        pytorch_msssim.ms_ssim(x, y, data_range=1.0).item(), abs=1e-4
+    )
     with pytest.raises(ValueError, match="larger than 160"):
         metrics.ms_ssim(reference[:100, :100], distorted[:100, :100])
 
@@ -100,7 +114,9 @@ def test_ssim_batched_differentiable_on_device():
     reference, distorted = jpeg_pair()
     device = config.device()
     x = torch.stack([images.to_tensor(reference, device)[0]] * 2)
-    y = torch.stack([images.to_tensor(distorted, device)[0], images.to_tensor(reference, device)[0]])
+    y = torch.stack(
+        [images.to_tensor(distorted, device)[0], images.to_tensor(reference, device)[0]]
+    )
     y.requires_grad_(True)
     values = metrics.ssim(x, y)
     assert values.shape == (2,) and values.device.type == device.type
@@ -116,7 +132,9 @@ def test_ssim_map():
     local = metrics.ssim_map(reference, distorted)
     assert local.shape == (190, 190)
     assert local.mean() == pytest.approx(metrics.ssim(reference, distorted))
-    tensor_map = metrics.ssim_map(images.to_tensor(reference, "cpu"), images.to_tensor(distorted, "cpu"))
+    tensor_map = metrics.ssim_map(
+        images.to_tensor(reference, "cpu"), images.to_tensor(distorted, "cpu")
+    )
     assert tensor_map.shape == (1, 3, 190, 190)
     with pytest.raises(ValueError, match="same shape"):
         metrics.ssim(reference, distorted[:100])
@@ -138,13 +156,16 @@ def test_bd_rate_and_psnr_match_bjontegaard_package(method):
     assert ours == pytest.approx(theirs, abs=0.1)
     assert ours < 0
     assert metrics.bd_psnr(*ANCHOR, *TEST, method=method) == pytest.approx(
-        bjontegaard.bd_psnr(*ANCHOR, *TEST, method=method), abs=0.01)
+        bjontegaard.bd_psnr(*ANCHOR, *TEST, method=method), abs=0.01
+    )
 
 
 def test_bd_rate_of_a_scaled_curve():
     rates, quality = np.array(ANCHOR[0]), ANCHOR[1]
     assert metrics.bd_rate(rates, quality, rates * 0.8, quality) == pytest.approx(-20.0, abs=1e-6)
-    assert metrics.bd_psnr(rates, quality, rates, np.array(quality) + 0.5) == pytest.approx(0.5, abs=1e-6)
+    assert metrics.bd_psnr(rates, quality, rates, np.array(quality) + 0.5) == pytest.approx(
+        0.5, abs=1e-6
+    )
 
 
 def test_bd_warnings_and_bad_input():
@@ -188,8 +209,12 @@ def _psnr_hvs_m_loops(a, b):
         return np.var(z, ddof=1) * z.size
 
     def maskeff(z, zdct):
-        m = sum(zdct[k, j] ** 2 * metrics.MASK_COEFFICIENTS[k, j] for k in range(8) for j in range(8)
-                if (k, j) != (0, 0))
+        m = sum(
+            zdct[k, j] ** 2 * metrics.MASK_COEFFICIENTS[k, j]
+            for k in range(8)
+            for j in range(8)
+            if (k, j) != (0, 0)
+        )
         pop = vari(z)
         if pop != 0:
             pop = (vari(z[:4, :4]) + vari(z[:4, 4:]) + vari(z[4:, 4:]) + vari(z[4:, :4])) / pop
@@ -199,13 +224,20 @@ def _psnr_hvs_m_loops(a, b):
     for y in range(0, a.shape[0] - 7, 8):
         for x in range(0, a.shape[1] - 7, 8):
             block_a, block_b = a[y : y + 8, x : x + 8], b[y : y + 8, x : x + 8]
-            dct_a, dct_b = scipy.fft.dctn(block_a, norm="ortho"), scipy.fft.dctn(block_b, norm="ortho")
+            dct_a, dct_b = (
+                scipy.fft.dctn(block_a, norm="ortho"),
+                scipy.fft.dctn(block_b, norm="ortho"),
+            )
             mask = max(maskeff(block_a, dct_a), maskeff(block_b, dct_b))
             for k in range(8):
                 for j in range(8):
                     u = abs(dct_a[k, j] - dct_b[k, j])
                     if (k, j) != (0, 0):
-                        u = 0 if u < mask / metrics.MASK_COEFFICIENTS[k, j] else u - mask / metrics.MASK_COEFFICIENTS[k, j]
+                        u = (
+                            0
+                            if u < mask / metrics.MASK_COEFFICIENTS[k, j]
+                            else u - mask / metrics.MASK_COEFFICIENTS[k, j]
+                        )
                     total += (u * metrics.CSF_COEFFICIENTS[k, j]) ** 2
                     count += 1
     return 10 * np.log10(255**2 / (total / count))
@@ -214,8 +246,9 @@ def _psnr_hvs_m_loops(a, b):
 def test_psnr_hvs_m_matches_the_reference_loops():
     reference, distorted = jpeg_pair(quality=15, size=64)
     gray_a, gray_b = reference[..., 1], distorted[..., 1]
-    assert metrics.psnr_hvs_m(gray_a, gray_b) == pytest.approx(_psnr_hvs_m_loops(gray_a.astype(float),
-                                                                                 gray_b.astype(float)), abs=1e-9)
+    assert metrics.psnr_hvs_m(gray_a, gray_b) == pytest.approx(
+        _psnr_hvs_m_loops(gray_a.astype(float), gray_b.astype(float)), abs=1e-9
+    )
     with_masking = metrics.psnr_hvs_m(reference, distorted)
     without = metrics.psnr_hvs_m(reference, distorted, with_masking=False)
     assert with_masking > without > metrics.psnr(reference, distorted, on="y") - 5
@@ -229,8 +262,10 @@ def test_vifp():
     better = jpeg_pair(quality=60, size=96)[1]
     assert metrics.vifp(reference, reference) == pytest.approx(1.0, abs=1e-4)
     assert metrics.vifp(reference, better) > metrics.vifp(reference, distorted) > 0
-    batch = metrics.vifp(images.to_tensor(reference, "cpu").repeat(2, 1, 1, 1),
-                         torch.cat([images.to_tensor(distorted, "cpu"), images.to_tensor(better, "cpu")]))
+    batch = metrics.vifp(
+        images.to_tensor(reference, "cpu").repeat(2, 1, 1, 1),
+        torch.cat([images.to_tensor(distorted, "cpu"), images.to_tensor(better, "cpu")]),
+    )
     assert batch.shape == (2,) and batch[1] > batch[0]
     with pytest.raises(ValueError):
         metrics.vifp(reference[:30, :30], distorted[:30, :30])
@@ -243,11 +278,23 @@ def test_ssim_and_ms_ssim_on_kodak(kodak_dir):
         buffer = io.BytesIO()
         Image.fromarray(picture).save(buffer, "JPEG", quality=25)
         distorted = np.asarray(Image.open(buffer))
-        x, y = images.to_tensor(picture, "cpu").double(), images.to_tensor(distorted, "cpu").double()
-        assert metrics.ssim(picture, distorted) == pytest.approx(pytorch_msssim.ssim(x, y, data_range=1.0).item(),
-                                                                 abs=1e-4), name
+        x, y = (
+            images.to_tensor(picture, "cpu").double(),
+            images.to_tensor(distorted, "cpu").double(),
+        )
+        assert metrics.ssim(picture, distorted) == pytest.approx(
+            pytorch_msssim.ssim(x, y, data_range=1.0).item(), abs=1e-4
+        ), name
         assert metrics.ms_ssim(picture, distorted) == pytest.approx(
-            pytorch_msssim.ms_ssim(x, y, data_range=1.0).item(), abs=1e-4), name
-        theirs = skimage.metrics.structural_similarity(picture, distorted, channel_axis=-1, gaussian_weights=True,
-                                                       sigma=1.5, use_sample_covariance=False, data_range=255)
+            pytorch_msssim.ms_ssim(x, y, data_range=1.0).item(), abs=1e-4
+        ), name
+        theirs = skimage.metrics.structural_similarity(
+            picture,
+            distorted,
+            channel_axis=-1,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            data_range=255,
+        )
         assert metrics.ssim(picture, distorted) == pytest.approx(theirs, abs=1e-3), name

@@ -22,7 +22,10 @@ def test_round_trip_and_quality_order(name, picture):
     if standard_codecs.available()[name] != "ok":
         pytest.skip(f"{name}: {standard_codecs.available()[name]}")
     codec = standard_codecs.get(name)
-    low_quality, high_quality = standard_codecs.DEFAULT_QUALITIES[name][1], standard_codecs.DEFAULT_QUALITIES[name][-1]
+    low_quality, high_quality = (
+        standard_codecs.DEFAULT_QUALITIES[name][1],
+        standard_codecs.DEFAULT_QUALITIES[name][-1],
+    )
     low = codec.encode(picture, low_quality)
     high = codec.encode(picture, high_quality)
     decoded_low, decoded_high = codec.decode(low), codec.decode(high)
@@ -38,7 +41,9 @@ def test_round_trip_and_quality_order(name, picture):
 
 
 def test_workbench_jpeg_equals_pillow(picture):
-    assert standard_codecs.get("workbench-jpeg").encode(picture, 40) == standard_codecs.get("jpeg").encode(picture, 40)
+    assert standard_codecs.get("workbench-jpeg").encode(picture, 40) == standard_codecs.get(
+        "jpeg"
+    ).encode(picture, 40)
 
 
 def test_mct_matters(picture):
@@ -60,7 +65,16 @@ def test_rd_sweep_is_cached(picture, tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
     first = standard_codecs.rd_sweep("jpeg", {"a": picture}, [20, 60])
     assert [r["quality"] for r in first] == [20, 60]
-    assert {"codec", "image", "bytes", "bpp", "psnr", "ms_ssim", "encode_seconds", "decode_seconds"} <= set(first[0])
+    assert {
+        "codec",
+        "image",
+        "bytes",
+        "bpp",
+        "psnr",
+        "ms_ssim",
+        "encode_seconds",
+        "decode_seconds",
+    } <= set(first[0])
     assert first[0]["ms_ssim"] is None  # 96 pixels is too small for five scales
     assert first[0]["bpp"] == pytest.approx(8 * first[0]["bytes"] / (96 * 128))
     cached_files = list((tmp_path / "rd_cache").glob("*.json"))
@@ -76,8 +90,15 @@ def test_rd_sweep_is_cached(picture, tmp_path, monkeypatch):
 
 def test_published_kodak_reference():
     curves = standard_codecs.published_kodak()
-    assert {"JPEG", "WebP", "BPG (4:4:4, x265)", "VTM", "bmshj2018-factorized", "bmshj2018-hyperprior",
-            "mbt2018"} <= set(curves)
+    assert {
+        "JPEG",
+        "WebP",
+        "BPG (4:4:4, x265)",
+        "VTM",
+        "bmshj2018-factorized",
+        "bmshj2018-hyperprior",
+        "mbt2018",
+    } <= set(curves)
     for curve in curves.values():
         assert len(curve["bpp"]) == len(curve["psnr"]) == len(curve["ms_ssim"])
         assert len(curve["commit"]) == 40 and curve["file"].startswith("results/image/kodak/")
@@ -93,8 +114,14 @@ def test_bd_rate_jpeg_to_bpg_on_compressai_points(method, expected):
         ours = metrics.bd_rate(jpeg["bpp"], jpeg["psnr"], bpg["bpp"], bpg["psnr"], method=method)
     assert ours == pytest.approx(expected, abs=0.1)
     with pytest.warns(UserWarning):
-        theirs = bjontegaard.bd_rate(jpeg["bpp"], jpeg["psnr"], bpg["bpp"], bpg["psnr"], method=method,
-                                     require_matching_points=False)
+        theirs = bjontegaard.bd_rate(
+            jpeg["bpp"],
+            jpeg["psnr"],
+            bpg["bpp"],
+            bpg["psnr"],
+            method=method,
+            require_matching_points=False,
+        )
     assert ours == pytest.approx(theirs, abs=0.1)
 
 
@@ -109,4 +136,6 @@ def test_pillow_jpeg_matches_compressai_on_kodak(kodak_dir, tmp_path, monkeypatc
     published = standard_codecs.published_kodak()["JPEG"]
     for index, quality in enumerate(qualities):
         assert averaged[quality]["count"] == 24
-        assert averaged[quality]["psnr"] == pytest.approx(published["psnr"][index], abs=0.3), quality
+        assert averaged[quality]["psnr"] == pytest.approx(published["psnr"][index], abs=0.3), (
+            quality
+        )

@@ -94,7 +94,9 @@ def test_quantization_editor_updates_live():
 
 def test_codec_comparator_code_path():
     image = np.random.default_rng(4).integers(0, 256, (48, 64, 3), dtype=np.uint8)
-    figure, summary = widgets.codec_comparison_view(image, "jpeg", 20, "jpeg2000", 80, top=4, left=8, size=32)
+    figure, summary = widgets.codec_comparison_view(
+        image, "jpeg", 20, "jpeg2000", 80, top=4, left=8, size=32
+    )
     assert "jpeg2000" in summary and "SSIM" in summary
     box = widgets.codec_comparator(image)
     before = box.text.value
