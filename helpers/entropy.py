@@ -1,7 +1,5 @@
-"""Entropy coding: information, empirical entropy and Huffman codes (shared with JPEG, chapter 1).
-
-The arithmetic coders of chapter 3 will join this module.
-"""
+"""Entropy coding: information, empirical entropy, Huffman codes (shared with JPEG, chapter 1), a
+readable integer range coder in pure Python and the fast path through constriction (chapter 3)."""
 
 from __future__ import annotations
 
@@ -18,6 +16,14 @@ __all__ = [
     "canonical_code",
     "jpeg_huffman_table",
     "code_lengths_from_table",
+    "MAX_TOTAL",
+    "RangeEncoder",
+    "RangeDecoder",
+    "arithmetic_encode",
+    "arithmetic_decode",
+    "ideal_code_length",
+    "fast_encode",
+    "fast_decode",
 ]
 
 
@@ -160,3 +166,220 @@ def jpeg_huffman_table(frequencies: Iterable[int]) -> tuple[list[int], list[int]
 def code_lengths_from_table(bits: Iterable[int], huffval: Iterable[int]) -> dict[int, int]:
     """{symbol: code length} of a JPEG (BITS, HUFFVAL) table."""
     return {symbol: length for symbol, (_, length) in canonical_code(bits, huffval).items()}
+
+
+# ----------------------------------------------------------------------------- arithmetic coding
+# A readable range coder (Subbotin / LZMA style). The interval [low, low + range) lives in 64-bit
+# integers (Python's ints make the width free); whenever the range falls below 2^56 its top byte is
+# settled and shifted out. A settled byte that a later carry could still change (a run ending in 0xFF)
+# is held back in ``cache`` until the carry is known. With a 64-bit range the integer division in
+# ``range // total`` costs under 2^-30 bits per symbol, so the file is the ideal length plus the
+# one or two bytes the final flush needs.
+
+_BITS = 64
+_TOP = 1 << (_BITS - 8)  # renormalise when the range falls below this
+_MASK = (1 << _BITS) - 1
+MAX_TOTAL = 1 << 24  #: the largest frequency total a table may have
+
+
+def _check_interval(cumulative: int, frequency: int, total: int) -> None:
+    if not 0 < total <= MAX_TOTAL:
+        raise ValueError(f"total must be in 1..{MAX_TOTAL}, got {total}")
+    if frequency <= 0 or cumulative < 0 or cumulative + frequency > total:
+        raise ValueError(
+            f"symbol interval [{cumulative}, {cumulative + frequency}) must be non-empty and "
+            f"inside [0, {total})"
+        )
+
+
+class RangeEncoder:
+    """Integer range coder: ``encode(cumulative, frequency, total)`` per symbol, then ``finish()`` -> bytes.
+
+    A symbol occupies [cumulative, cumulative + frequency) of a scale 0..total; its cost is
+    log2(total / frequency) bits.
+    """
+
+    def __init__(self) -> None:
+        self.low = 0  # up to 65 bits: bit 64 is a pending carry
+        self.range = _MASK
+        self.cache = 0  # the last settled byte, held back in case a carry reaches it
+        self.cache_size = 1  # bytes held back: cache, then cache_size - 1 bytes of 0xFF
+        self.output = bytearray()
+        self.finished = False
+
+    def encode(self, cumulative: int, frequency: int, total: int) -> None:
+        """Narrow the interval to the symbol's share of it."""
+        if self.finished:
+            raise RuntimeError("this encoder is finished")
+        _check_interval(cumulative, frequency, total)
+        step = self.range // total
+        self.low += step * cumulative
+        self.range = step * frequency
+        while self.range < _TOP:  # the top byte is settled: shift it out
+            self.range <<= 8
+            self._shift_low()
+
+    def _shift_low(self) -> None:
+        if self.low < (0xFF << (_BITS - 8)) or self.low > _MASK:
+            carry = self.low >> _BITS
+            byte = self.cache
+            while self.cache_size:  # write the held-back byte(s), adding the carry
+                self.output.append((byte + carry) & 0xFF)
+                byte = 0xFF
+                self.cache_size -= 1
+            self.cache = (self.low >> (_BITS - 8)) & 0xFF
+        self.cache_size += 1
+        self.low = (self.low & (_TOP - 1)) << 8
+
+    def finish(self) -> bytes:
+        """Pick the number in the final interval with the most trailing zero bytes, write its leading
+        bytes and return the stream (the decoder reads missing bytes as zeros)."""
+        if not self.finished:
+            self.low = (self.low + _TOP - 1) & ~(
+                _TOP - 1
+            )  # inside the interval, since range >= _TOP
+            self._shift_low()
+            self._shift_low()
+            self.finished = True
+        # the first byte is always 0 (the interval starts inside [0, 1)); trailing zeros are implied
+        return bytes(self.output[1:]).rstrip(b"\x00")
+
+
+class RangeDecoder:
+    """Reads what RangeEncoder wrote: ``target(total)`` says where in 0..total the next symbol lies,
+    ``consume(cumulative, frequency, total)`` removes that symbol."""
+
+    def __init__(self, data: bytes) -> None:
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"data must be bytes, got {type(data).__name__}")
+        self.data = bytes(data)
+        self.position = 0
+        self.range = _MASK
+        self.code = 0
+        for _ in range(_BITS // 8):
+            self.code = (self.code << 8) | self._next_byte()
+        self.step = 1
+
+    def _next_byte(self) -> int:
+        byte = self.data[self.position] if self.position < len(self.data) else 0
+        self.position += 1
+        return byte
+
+    def target(self, total: int) -> int:
+        """The position of the next symbol on the scale 0..total."""
+        if not 0 < total <= MAX_TOTAL:
+            raise ValueError(f"total must be in 1..{MAX_TOTAL}, got {total}")
+        self.step = self.range // total
+        return min(self.code // self.step, total - 1)
+
+    def consume(self, cumulative: int, frequency: int, total: int) -> None:
+        """Remove the symbol [cumulative, cumulative + frequency) found with ``target``."""
+        _check_interval(cumulative, frequency, total)
+        self.code -= self.step * cumulative
+        self.range = self.step * frequency
+        while self.range < _TOP:
+            self.code = ((self.code << 8) | self._next_byte()) & _MASK
+            self.range <<= 8
+
+
+def _cumulative(frequencies) -> np.ndarray:
+    counts = np.asarray(frequencies, dtype=np.int64)
+    if counts.ndim != 1 or counts.size == 0 or (counts < 0).any():
+        raise ValueError("a frequency table must be a non-empty 1-D list of non-negative integers")
+    if counts.sum() > MAX_TOTAL or counts.sum() == 0:
+        raise ValueError(f"a frequency table must sum to 1..{MAX_TOTAL}, got {counts.sum()}")
+    return np.concatenate([[0], np.cumsum(counts)])
+
+
+def arithmetic_encode(symbols, frequencies) -> bytes:
+    """Encode symbols with the readable range coder.
+
+    frequencies: one table of integer counts for all symbols (a static model), or one table per
+    symbol (an adaptive or conditional model), each summing to at most MAX_TOTAL.
+    """
+    symbols = [int(s) for s in symbols]
+    tables = frequencies if (len(frequencies) and np.ndim(frequencies[0]) == 1) else None
+    if tables is not None and len(tables) != len(symbols):
+        raise ValueError(f"got {len(tables)} frequency tables for {len(symbols)} symbols")
+    static = None if tables is not None else _cumulative(frequencies)
+    encoder = RangeEncoder()
+    for index, symbol in enumerate(symbols):
+        cumulative = static if tables is None else _cumulative(tables[index])
+        if not 0 <= symbol < len(cumulative) - 1 or cumulative[symbol + 1] == cumulative[symbol]:
+            raise ValueError(
+                f"symbol {symbol} at position {index} has zero frequency or is out of range"
+            )
+        encoder.encode(
+            int(cumulative[symbol]),
+            int(cumulative[symbol + 1] - cumulative[symbol]),
+            int(cumulative[-1]),
+        )
+    return encoder.finish()
+
+
+def arithmetic_decode(data: bytes, num_symbols: int, frequencies) -> list[int]:
+    """Decode ``num_symbols`` symbols written by ``arithmetic_encode`` with the same frequencies."""
+    if num_symbols < 0:
+        raise ValueError("num_symbols must be >= 0")
+    tables = frequencies if (len(frequencies) and np.ndim(frequencies[0]) == 1) else None
+    static = None if tables is not None else _cumulative(frequencies)
+    decoder = RangeDecoder(data)
+    symbols = []
+    for index in range(num_symbols):
+        cumulative = static if tables is None else _cumulative(tables[index])
+        total = int(cumulative[-1])
+        target = decoder.target(total)
+        symbol = int(np.searchsorted(cumulative, target, side="right") - 1)
+        decoder.consume(
+            int(cumulative[symbol]), int(cumulative[symbol + 1] - cumulative[symbol]), total
+        )
+        symbols.append(symbol)
+    return symbols
+
+
+def ideal_code_length(symbols, frequencies) -> float:
+    """The information content sum(-log2 p) of the symbols in bits, the bound an ideal coder reaches."""
+    symbols = np.asarray(list(symbols), dtype=np.int64)
+    tables = frequencies if (len(frequencies) and np.ndim(frequencies[0]) == 1) else None
+    if tables is None:
+        counts = np.asarray(frequencies, dtype=np.float64)
+        return float(-np.log2(counts[symbols] / counts.sum()).sum())
+    return float(
+        sum(
+            -np.log2(np.asarray(t, float)[s] / np.sum(t))
+            for s, t in zip(symbols, tables, strict=True)
+        )
+    )
+
+
+def fast_encode(symbols, probabilities) -> bytes:
+    """The same job for long streams through constriction's range coder (Rust): probabilities are one
+    distribution for all symbols (1-D) or one per symbol (2-D, rows summing to 1)."""
+    import constriction
+
+    symbols = np.asarray(symbols, dtype=np.int32)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    encoder = constriction.stream.queue.RangeEncoder()
+    if probabilities.ndim == 1:
+        encoder.encode(symbols, constriction.stream.model.Categorical(probabilities, perfect=False))
+    elif probabilities.ndim == 2 and len(probabilities) == len(symbols):
+        encoder.encode(symbols, constriction.stream.model.Categorical(perfect=False), probabilities)
+    else:
+        raise ValueError("probabilities must be 1-D, or 2-D with one row per symbol")
+    return encoder.get_compressed().astype("<u4").tobytes()
+
+
+def fast_decode(data: bytes, num_symbols: int, probabilities) -> np.ndarray:
+    """Decode what ``fast_encode`` wrote."""
+    import constriction
+
+    if len(data) % 4:
+        raise ValueError("constriction streams are whole 32-bit words")
+    words = np.frombuffer(data, dtype="<u4").astype(np.uint32)
+    decoder = constriction.stream.queue.RangeDecoder(words)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.ndim == 1:
+        return decoder.decode(
+            constriction.stream.model.Categorical(probabilities, perfect=False), num_symbols
+        )
+    return decoder.decode(constriction.stream.model.Categorical(perfect=False), probabilities)

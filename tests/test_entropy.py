@@ -109,3 +109,68 @@ def test_code_lengths_from_table():
     lengths = entropy.code_lengths_from_table(*STD_DC_CHROMA)
     assert lengths[0] == 2 and lengths[11] == 11
     assert math.isclose(_kraft(lengths.values()), 1 - 2**-11)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(1, 500), min_size=1, max_size=12).flatmap(
+    lambda counts: st.tuples(st.just(counts), st.lists(st.integers(0, len(counts) - 1), max_size=300))))
+def test_range_coder_round_trips(case):
+    counts, symbols = case
+    payload = entropy.arithmetic_encode(symbols, counts)
+    assert entropy.arithmetic_decode(payload, len(symbols), counts) == symbols
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(1, 1000), min_size=2, max_size=6), min_size=1, max_size=60), st.data())
+def test_range_coder_with_one_table_per_symbol(tables, draw):
+    symbols = [draw.draw(st.integers(0, len(t) - 1)) for t in tables]
+    payload = entropy.arithmetic_encode(symbols, tables)
+    assert entropy.arithmetic_decode(payload, len(symbols), tables) == symbols
+
+
+@pytest.mark.parametrize("counts", [[50, 30, 10, 5, 3, 2], [65000, 500, 36], [1] * 256])
+def test_range_coder_is_close_to_the_ideal_length(counts):
+    rng = np.random.default_rng(1)
+    symbols = rng.choice(len(counts), size=100_000, p=np.array(counts) / sum(counts))
+    payload = entropy.arithmetic_encode(symbols, counts)
+    ideal_bytes = entropy.ideal_code_length(symbols, counts) / 8
+    assert len(payload) < ideal_bytes * 1.005 + 4
+    assert entropy.arithmetic_decode(payload, len(symbols), counts) == symbols.tolist()
+
+
+def test_constriction_path_round_trips():
+    rng = np.random.default_rng(2)
+    probabilities = rng.dirichlet(np.ones(8), size=500)
+    symbols = np.array([rng.choice(8, p=p) for p in probabilities])
+    payload = entropy.fast_encode(symbols, probabilities)
+    np.testing.assert_array_equal(entropy.fast_decode(payload, len(symbols), probabilities), symbols)
+    static = np.array([0.5, 0.25, 0.125, 0.125])
+    stream = rng.choice(4, size=10_000, p=static)
+    payload = entropy.fast_encode(stream, static)
+    np.testing.assert_array_equal(entropy.fast_decode(payload, len(stream), static), stream)
+    assert len(payload) < entropy.ideal_code_length(stream, static * 8) / 8 * 1.01 + 8
+    with pytest.raises(ValueError):
+        entropy.fast_encode(stream, np.ones((3, 4)) / 4)
+    with pytest.raises(ValueError):
+        entropy.fast_decode(b"\x00\x01\x02", 3, static)
+
+
+def test_range_coder_bad_input():
+    with pytest.raises(ValueError, match="zero frequency"):
+        entropy.arithmetic_encode([1], [5, 0, 3])
+    with pytest.raises(ValueError, match="zero frequency"):
+        entropy.arithmetic_encode([7], [5, 3])
+    with pytest.raises(ValueError, match="sum"):
+        entropy.arithmetic_encode([0], [1 << 25])
+    with pytest.raises(ValueError, match="tables"):
+        entropy.arithmetic_encode([0, 1], [[1, 1]])
+    encoder = entropy.RangeEncoder()
+    with pytest.raises(ValueError, match="inside"):
+        encoder.encode(3, 2, 4)
+    encoder.finish()
+    with pytest.raises(RuntimeError):
+        encoder.encode(0, 1, 2)
+    with pytest.raises(TypeError):
+        entropy.RangeDecoder("abc")
+    with pytest.raises(ValueError):
+        entropy.RangeDecoder(b"").target(0)
