@@ -175,28 +175,26 @@ def _as_torch(blocks):
     return torch.from_numpy(array.astype(np.float64)), True
 
 
-def dct2(blocks):
-    """2-D DCT-II of (..., 8, 8) blocks as C X C^T, batched (numpy in -> numpy out; torch stays on its device)."""
+def _two_sided(blocks, inverse: bool, name: str):
+    """C X C^T (forward) or C^T Y C (inverse) over the last two axes, for numpy or torch input."""
     tensor, was_numpy = _as_torch(blocks)
     if tensor.ndim < 2 or tensor.shape[-1] != tensor.shape[-2]:
-        raise ValueError(f"dct2 expects (..., n, n) blocks, got {tuple(tensor.shape)}")
+        raise ValueError(f"{name} expects (..., n, n) blocks, got {tuple(tensor.shape)}")
     if not tensor.is_floating_point():
         tensor = tensor.double()
     c = dct_matrix(tensor.shape[-1], dtype=tensor.dtype, device=tensor.device)
-    result = c @ tensor @ c.T
+    result = c.T @ tensor @ c if inverse else c @ tensor @ c.T
     return result.numpy() if was_numpy else result
+
+
+def dct2(blocks):
+    """2-D DCT-II of (..., 8, 8) blocks as C X C^T, batched (numpy in -> numpy out; torch stays on its device)."""
+    return _two_sided(blocks, inverse=False, name="dct2")
 
 
 def idct2(coefficients):
     """Inverse of ``dct2``: C^T Y C (the matrix is orthonormal, so its inverse is its transpose)."""
-    tensor, was_numpy = _as_torch(coefficients)
-    if tensor.ndim < 2 or tensor.shape[-1] != tensor.shape[-2]:
-        raise ValueError(f"idct2 expects (..., n, n) blocks, got {tuple(tensor.shape)}")
-    if not tensor.is_floating_point():
-        tensor = tensor.double()
-    c = dct_matrix(tensor.shape[-1], dtype=tensor.dtype, device=tensor.device)
-    result = c.T @ tensor @ c
-    return result.numpy() if was_numpy else result
+    return _two_sided(coefficients, inverse=True, name="idct2")
 
 
 def basis_images(size: int = 8) -> np.ndarray:

@@ -112,8 +112,13 @@ def test_code_lengths_from_table():
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.integers(1, 500), min_size=1, max_size=12).flatmap(
-    lambda counts: st.tuples(st.just(counts), st.lists(st.integers(0, len(counts) - 1), max_size=300))))
+@given(
+    st.lists(st.integers(1, 500), min_size=1, max_size=12).flatmap(
+        lambda counts: st.tuples(
+            st.just(counts), st.lists(st.integers(0, len(counts) - 1), max_size=300)
+        )
+    )
+)
 def test_range_coder_round_trips(case):
     counts, symbols = case
     payload = entropy.arithmetic_encode(symbols, counts)
@@ -121,7 +126,10 @@ def test_range_coder_round_trips(case):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.lists(st.integers(1, 1000), min_size=2, max_size=6), min_size=1, max_size=60), st.data())
+@given(
+    st.lists(st.lists(st.integers(1, 1000), min_size=2, max_size=6), min_size=1, max_size=60),
+    st.data(),
+)
 def test_range_coder_with_one_table_per_symbol(tables, draw):
     symbols = [draw.draw(st.integers(0, len(t) - 1)) for t in tables]
     payload = entropy.arithmetic_encode(symbols, tables)
@@ -143,7 +151,9 @@ def test_constriction_path_round_trips():
     probabilities = rng.dirichlet(np.ones(8), size=500)
     symbols = np.array([rng.choice(8, p=p) for p in probabilities])
     payload = entropy.fast_encode(symbols, probabilities)
-    np.testing.assert_array_equal(entropy.fast_decode(payload, len(symbols), probabilities), symbols)
+    np.testing.assert_array_equal(
+        entropy.fast_decode(payload, len(symbols), probabilities), symbols
+    )
     static = np.array([0.5, 0.25, 0.125, 0.125])
     stream = rng.choice(4, size=10_000, p=static)
     payload = entropy.fast_encode(stream, static)

@@ -14,6 +14,19 @@ from PIL import Image
 from helpers import config, images, metrics
 
 
+def skimage_ssim(reference, distorted) -> float:
+    """scikit-image's SSIM with the settings of Wang et al. (Gaussian window, sigma 1.5, population covariance)."""
+    return skimage.metrics.structural_similarity(
+        reference,
+        distorted,
+        channel_axis=-1,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=255,
+    )
+
+
 def jpeg_pair(quality=20, size=200):
     reference = skimage.data.astronaut()[:size, :size]
     buffer = io.BytesIO()
@@ -86,15 +99,7 @@ def test_ssim_matches_pytorch_msssim_and_scikit_image():
     x = images.to_tensor(reference, "cpu").double()
     y = images.to_tensor(distorted, "cpu").double()
     assert ours == pytest.approx(pytorch_msssim.ssim(x, y, data_range=1.0).item(), abs=1e-4)
-    theirs = skimage.metrics.structural_similarity(
-        reference,
-        distorted,
-        channel_axis=-1,
-        gaussian_weights=True,
-        sigma=1.5,
-        use_sample_covariance=False,
-        data_range=255,
-    )
+    theirs = skimage_ssim(reference, distorted)
     assert ours == pytest.approx(theirs, abs=1e-3)
     assert metrics.ssim(reference, reference) == pytest.approx(1.0)
 
@@ -288,13 +293,5 @@ def test_ssim_and_ms_ssim_on_kodak(kodak_dir):
         assert metrics.ms_ssim(picture, distorted) == pytest.approx(
             pytorch_msssim.ms_ssim(x, y, data_range=1.0).item(), abs=1e-4
         ), name
-        theirs = skimage.metrics.structural_similarity(
-            picture,
-            distorted,
-            channel_axis=-1,
-            gaussian_weights=True,
-            sigma=1.5,
-            use_sample_covariance=False,
-            data_range=255,
-        )
+        theirs = skimage_ssim(picture, distorted)
         assert metrics.ssim(picture, distorted) == pytest.approx(theirs, abs=1e-3), name

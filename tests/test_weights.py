@@ -12,7 +12,9 @@ def test_manifest_matches_the_files():
     files = sorted(p.name for p in WEIGHTS.glob("*.pt"))
     manifest_path = WEIGHTS / "MANIFEST.json"
     if not files:
-        assert not manifest_path.exists() or not json.loads(manifest_path.read_text())["checkpoints"]
+        assert (
+            not manifest_path.exists() or not json.loads(manifest_path.read_text())["checkpoints"]
+        )
         return
     manifest = json.loads(manifest_path.read_text())["checkpoints"]
     assert sorted(manifest) == files
