@@ -1,21 +1,26 @@
 """Autoencoder codecs (chapter 4): Ballé's factorized prior and scale hyperprior, the R + λD loss
 and the training recipe used for the shipped checkpoints.
 
-This first part holds what training needs; GDN, the quantization proxies, real bitstreams and
-``load_pretrained`` come with chapter 4. The models are CompressAI's own classes so that checkpoints
-stay loadable by CompressAI and by the readable versions the chapter builds.
+Public entry points: ``load_pretrained(name, quality)`` (the workbench's own checkpoints, or
+CompressAI's with a network), ``compress(model, image) -> bytes`` and ``decompress(model, data) -> image``
+(real bytes: a small header and the entropy coder's strings), and the training recipe. The models are
+CompressAI's own classes so that checkpoints stay loadable by CompressAI and by the readable versions
+the chapter builds. (GDN by hand and the quantization proxies come with the chapter 4 notebook.)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import struct
 from pathlib import Path
 
+import numpy as np
 import torch
 from compressai.models import FactorizedPrior, ScaleHyperprior
 
-from . import config, data, training
+from . import config, data, images, training
 
 __all__ = [
     "ARCHITECTURES",
@@ -23,8 +28,16 @@ __all__ = [
     "RateDistortionLoss",
     "train_recipe",
     "fit_quantiles",
+    "QUALITY_LAMBDAS",
+    "load_pretrained",
+    "compress",
+    "decompress",
     "main",
 ]
+
+#: CompressAI's λ for its quality 1..4 (MSE models); the workbench ships the same four rate points.
+QUALITY_LAMBDAS = {1: 0.0018, 2: 0.0035, 3: 0.0067, 4: 0.013}
+WEIGHTS = Path(__file__).parent / "weights"
 
 #: name -> (class, default N, default M); the names are CompressAI's zoo names.
 ARCHITECTURES = {
@@ -78,9 +91,19 @@ def train_recipe(
     seed: int = 0,
     init_from: str | Path | None = None,
     progress: bool = True,
+    lr_drop_at: int | None = None,
 ) -> training.History:
-    """Train a codec on random BSDS500 crops (train + val) with R + λD; checkpoints at checkpoint_path."""
+    """Train a codec on random BSDS500 crops (train + val) with R + λD; checkpoints at checkpoint_path.
+
+    ``lr_drop_at``: from this (absolute) step on the learning rate is lr / 10, the usual last phase.
+    A resumed run draws fresh crops (the crop seed is offset by the step it resumes from).
+    """
     config.seed_everything(seed)
+    start = 0
+    if Path(checkpoint_path).is_file():
+        start = int(
+            torch.load(checkpoint_path, map_location="cpu", weights_only=False).get("step", 0)
+        )
     model = build_model(name, N, M)
     if init_from is not None and not Path(checkpoint_path).is_file():
         state = torch.load(init_from, map_location="cpu", weights_only=False)
@@ -106,11 +129,13 @@ def train_recipe(
         "crop_size": crop_size,
         "batch_size": batch_size,
         "lr": lr,
+        "lr_drop_at": lr_drop_at,
+        "init_from": None if init_from is None else Path(init_from).name,
         "data": "BSDS500 train+val (300 images)",
     }
     history = training.train(
         model,
-        crops.batches(batch_size, seed=seed),
+        crops.batches(batch_size, seed=seed + start),
         loss_fn,
         num_steps,
         optimizer=optimizer,
@@ -120,6 +145,7 @@ def train_recipe(
         grad_clip=1.0,
         progress=progress,
         extra=extra,
+        lr_schedule=None if lr_drop_at is None else (lambda s: lr if s < lr_drop_at else lr / 10),
     )
     extra["aux_loss"] = fit_quantiles(model)
     training.save_checkpoint(
@@ -146,6 +172,101 @@ def fit_quantiles(model: torch.nn.Module, num_steps: int = 3000, lr: float = 1e-
     return float(loss.detach())
 
 
+def load_pretrained(name: str, quality: int, source: str = "workbench") -> torch.nn.Module:
+    """A trained codec in eval mode with its entropy coder's tables built (``update(force=True)``).
+
+    Args:
+        name: "bmshj2018-factorized" or "bmshj2018-hyperprior" (CompressAI's zoo names).
+        quality: 1 (lowest rate) .. 4, trained with QUALITY_LAMBDAS[quality].
+        source: "workbench" (checkpoints in helpers/weights, listed in MANIFEST.json) or "compressai"
+            (CompressAI's published weights; needs a network).
+    """
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES)}")
+    if quality not in QUALITY_LAMBDAS:
+        raise ValueError(f"quality must be one of {sorted(QUALITY_LAMBDAS)}, got {quality!r}")
+    if source == "compressai":
+        from compressai import zoo
+
+        try:
+            model = getattr(zoo, name.replace("-", "_"))(quality=quality, pretrained=True)
+        except Exception as error:
+            raise RuntimeError(
+                f"could not download CompressAI's {name} quality {quality} ({error}); without a "
+                "network use source='workbench'"
+            ) from error
+        model.eval().update(force=True)
+        return model.to(config.device())
+    if source != "workbench":
+        raise ValueError(f"source must be 'workbench' or 'compressai', got {source!r}")
+    manifest = json.loads((WEIGHTS / "MANIFEST.json").read_text())["checkpoints"]
+    found = [
+        file
+        for file, entry in manifest.items()
+        if entry.get("architecture") == name
+        and entry.get("quality") == quality
+        and entry.get("status") == "shipped"
+    ]
+    if not found:
+        shipped = sorted(
+            (e["architecture"], e.get("quality"))
+            for e in manifest.values()
+            if e["status"] == "shipped"
+        )
+        raise FileNotFoundError(
+            f"no shipped workbench checkpoint for {name} quality {quality}; shipped: {shipped}. "
+            f"Train one: python -m helpers.autoencoder --name {name} --lmbda {QUALITY_LAMBDAS[quality]}"
+        )
+    state = torch.load(WEIGHTS / found[0], map_location="cpu", weights_only=False)
+    extra = state.get("extra", {})
+    model = build_model(name, extra.get("N"), extra.get("M"))
+    model.load_state_dict(state["model"])
+    model.eval().update(force=True)
+    return model.to(config.device())
+
+
+_MAGIC = b"NCW1"
+
+
+def compress(model: torch.nn.Module, image) -> bytes:
+    """Encode a uint8 RGB image into bytes: a header (image and latent sizes, string lengths) and the
+    entropy coder's strings. The image is padded to a multiple of 64 and cropped back on decoding."""
+    array = images.as_uint8(image)
+    if array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError(f"compress expects an RGB image (H, W, 3), got {array.shape}")
+    height, width = array.shape[:2]
+    device = next(model.parameters()).device
+    x, _ = images.pad_to_multiple(images.to_tensor(array, device=device), 64)
+    with torch.no_grad():
+        out = model.compress(x)
+    strings = [s[0] for s in out["strings"]]
+    header = struct.pack(">4sHHHHB", _MAGIC, height, width, *out["shape"], len(strings))
+    lengths = b"".join(struct.pack(">I", len(s)) for s in strings)
+    return header + lengths + b"".join(strings)
+
+
+def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
+    """Decode bytes from ``compress`` with the same model: uint8 RGB (H, W, 3)."""
+    data = bytes(data)
+    size = struct.calcsize(">4sHHHHB")
+    if len(data) < size or data[:4] != _MAGIC:
+        raise ValueError("not a workbench autoencoder bitstream (bad header)")
+    _, height, width, latent_h, latent_w, count = struct.unpack(">4sHHHHB", data[:size])
+    offset = size + 4 * count
+    if len(data) < offset:
+        raise ValueError("truncated bitstream")
+    lengths = [struct.unpack(">I", data[size + 4 * i : size + 4 * i + 4])[0] for i in range(count)]
+    if offset + sum(lengths) != len(data):
+        raise ValueError("bitstream length does not match its header")
+    strings = []
+    for length in lengths:
+        strings.append([data[offset : offset + length]])
+        offset += length
+    with torch.no_grad():
+        x_hat = model.decompress(strings, (latent_h, latent_w))["x_hat"]
+    return images.to_uint8(x_hat[..., :height, :width].clamp(0, 1))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: python -m helpers.autoencoder --name ... --lmbda ... --steps ... --out ..."""
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -160,6 +281,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--M", type=int, default=None)
     parser.add_argument("--init-from", default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--lr-drop-at", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     config.set_num_threads(args.threads)
     history = train_recipe(
@@ -174,6 +297,8 @@ def main(argv: list[str] | None = None) -> None:
         M=args.M,
         init_from=args.init_from,
         progress=False,
+        lr_drop_at=args.lr_drop_at,
+        seed=args.seed,
     )
     print(f"done: step {history.steps[-1] if history.steps else 0}, loss {history.last():.4f}")
 

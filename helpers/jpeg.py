@@ -147,31 +147,36 @@ def _validate_image(image) -> np.ndarray:
     return array
 
 
-def _scale_grid(
-    block_scales,
+def _block_grid(
+    values,
     image_blocks: tuple[int, int],
     grid: tuple[int, int],
     h: int,
     v: int,
     h_max: int,
     v_max: int,
+    name: str = "block_scales",
 ) -> np.ndarray | None:
-    """Map the per-8x8-block scale map of the image onto a component's block grid (min over covered blocks)."""
-    if block_scales is None:
+    """Map a per-8x8-block map of the image onto a component's block grid (min over covered blocks)."""
+    if values is None:
         return None
-    scales = np.asarray(block_scales)
-    if scales.shape != image_blocks:
+    values = np.asarray(values)
+    if values.shape != image_blocks:
         raise ValueError(
-            f"block_scales must have shape {image_blocks} (one per 8x8 block), got {scales.shape}"
+            f"{name} must have shape {image_blocks} (one per 8x8 block), got {values.shape}"
         )
-    if not np.issubdtype(scales.dtype, np.integer) or scales.min() < 1 or scales.max() > 255:
-        raise ValueError("block_scales must hold integers in 1..255")
+    if name == "block_scales":
+        if not np.issubdtype(values.dtype, np.integer) or values.min() < 1 or values.max() > 255:
+            raise ValueError("block_scales must hold integers in 1..255")
+    elif not np.isfinite(values.astype(np.float64)).all() or values.min() < 0.5:
+        raise ValueError(f"{name} must hold finite numbers >= 0.5")
     fy, fx = v_max // v, h_max // h
     rows, cols = grid
     padded = np.pad(
-        scales, ((0, rows * fy - scales.shape[0]), (0, cols * fx - scales.shape[1])), mode="edge"
+        values, ((0, rows * fy - values.shape[0]), (0, cols * fx - values.shape[1])), mode="edge"
     )
-    return padded.reshape(rows, fy, cols, fx).min(axis=(1, 3)).astype(np.int64)
+    reduced = padded.reshape(rows, fy, cols, fx).min(axis=(1, 3))
+    return reduced.astype(np.int64) if name == "block_scales" else reduced.astype(np.float64)
 
 
 def _ceil(a: int, b: int) -> int:
@@ -198,6 +203,7 @@ def _build_frame(
     block_scales,
     tables: tuple[np.ndarray, np.ndarray] | None,
     dct: str = "islow",
+    block_deadzones=None,
 ) -> Frame:
     if subsampling not in SUBSAMPLING:
         raise ValueError(f"subsampling must be one of {list(SUBSAMPLING)}, got {subsampling!r}")
@@ -237,9 +243,11 @@ def _build_frame(
         )
         blocks = blockify(sampled.astype(np.float64) - 128.0)
         table = luma_table if index == 0 else chroma_table
-        scales = _scale_grid(block_scales, image_blocks, blocks.shape[:2], h, v, h_max, v_max)
+        where = (image_blocks, blocks.shape[:2], h, v, h_max, v_max)
+        scales = _block_grid(block_scales, *where)
+        zones = _block_grid(block_deadzones, *where, name="block_deadzones")
         coefficients = fdct_islow(blocks) if dct == "islow" else dct2(blocks)
-        levels = quantize(coefficients, table, scales)
+        levels = quantize(coefficients, table, scales, zones)
         _fill_dummy_blocks(levels, real, h)
         frame.components.append(Component(index + 1, h, v, 0 if index == 0 else 1, zigzag(levels)))
     return frame
@@ -302,6 +310,7 @@ def analyze(
     dct: str = "islow",
     restart_interval: int = 0,
     keep: int = 64,
+    block_deadzones: np.ndarray | None = None,
 ) -> Analysis:
     """Encode like ``encode`` and return the file with its coefficients, decoded image and bit accounting.
 
@@ -309,11 +318,13 @@ def analyze(
     dct: 'islow' (libjpeg's integer DCT: the same levels as Pillow) or 'float' (the exact DCT).
     restart_interval: write an RSTn marker every that many MCUs (0: none).
     keep: zero every coefficient after the first ``keep`` in zigzag order (a crude low-pass, 1..64).
+    block_deadzones: optional float map like block_scales, >= 0.5: in block b an AC coefficient
+        becomes 0 when |c| / (s_b Q) < d_b; the others keep full precision (0.5: plain rounding).
     """
     array = _validate_image(image)
     if isinstance(keep, bool) or not isinstance(keep, (int, np.integer)) or not 1 <= keep <= 64:
         raise ValueError(f"keep must be an int in 1..64, got {keep!r}")
-    frame = _build_frame(array, quality, subsampling, block_scales, tables, dct)
+    frame = _build_frame(array, quality, subsampling, block_scales, tables, dct, block_deadzones)
     for component in frame.components:
         component.coefficients[..., keep:] = 0
     data, accounting = write_jpeg(frame, optimize=optimize, restart_interval=restart_interval)
@@ -326,6 +337,7 @@ def encode(
     subsampling: str = "4:2:0",
     optimize: bool = False,
     block_scales: np.ndarray | None = None,
+    block_deadzones: np.ndarray | None = None,
 ) -> bytes:
     """Encode a uint8 RGB (H, W, 3) or grayscale (H, W) image as a baseline JFIF file; return its bytes.
 
@@ -335,8 +347,12 @@ def encode(
         optimize: build Huffman tables from the image's own statistics instead of Annex K's.
         block_scales: optional integer map (ceil(H/8), ceil(W/8)), >= 1: block b is quantized with
             steps s_b * Q (coarser where s_b > 1) and the file still decodes with its one table.
+        block_deadzones: optional float map of the same shape, >= 0.5: block b zeroes the AC
+            coefficients below d_b steps and keeps the rest at full precision (cheaper than s_b).
     """
-    return analyze(image, quality, subsampling, optimize, block_scales).data
+    return analyze(
+        image, quality, subsampling, optimize, block_scales, block_deadzones=block_deadzones
+    ).data
 
 
 def decode(data: bytes, upsampling: str = "fancy", idct: str = "islow") -> np.ndarray:

@@ -302,12 +302,17 @@ def idct_islow(coefficients: np.ndarray) -> np.ndarray:
 
 
 def quantize(
-    coefficients: np.ndarray, table: np.ndarray, block_scales: np.ndarray | None = None
+    coefficients: np.ndarray,
+    table: np.ndarray,
+    block_scales: np.ndarray | None = None,
+    block_deadzones: np.ndarray | None = None,
 ) -> np.ndarray:
     """round(c / Q), half away from zero as libjpeg does, for (..., 8, 8) blocks.
 
     block_scales (the blocks' leading shape, integers >= 1) quantizes block b with s_b * Q and stores
     s_b * round(c / (s_b Q)): a multiple of s_b, so the file decodes with its one table Q.
+    block_deadzones (same shape, floats >= 0.5) zeroes the AC coefficients of block b with
+    |c| / (s_b Q) < d_b and keeps the others at full precision (0.5 is plain rounding; the DC is kept).
     """
     coefficients = np.asarray(coefficients, dtype=np.float64)
     table = np.asarray(table, dtype=np.float64)
@@ -315,21 +320,33 @@ def quantize(
         raise ValueError(
             f"table shape {table.shape} does not match blocks {coefficients.shape[-2:]}"
         )
-    if block_scales is None:
-        ratio = coefficients / table
-        return (np.sign(ratio) * np.floor(np.abs(ratio) + 0.5)).astype(np.int64)
-    scales = np.asarray(block_scales)
-    if scales.shape != coefficients.shape[:-2]:
-        raise ValueError(
-            f"block_scales must have shape {coefficients.shape[:-2]}, got {scales.shape}"
-        )
-    if not np.issubdtype(scales.dtype, np.integer) or scales.min() < 1:
-        raise ValueError("block_scales must be integers >= 1")
-    steps = scales[..., None, None].astype(np.float64)
+    steps = np.ones(coefficients.shape[:-2] + (1, 1))
+    scales = None
+    if block_scales is not None:
+        scales = np.asarray(block_scales)
+        if scales.shape != coefficients.shape[:-2]:
+            raise ValueError(
+                f"block_scales must have shape {coefficients.shape[:-2]}, got {scales.shape}"
+            )
+        if not np.issubdtype(scales.dtype, np.integer) or scales.min() < 1:
+            raise ValueError("block_scales must be integers >= 1")
+        steps = scales[..., None, None].astype(np.float64)
     ratio = coefficients / (table * steps)
-    return (np.sign(ratio) * np.floor(np.abs(ratio) + 0.5)).astype(np.int64) * scales[
-        ..., None, None
-    ]
+    levels = (np.sign(ratio) * np.floor(np.abs(ratio) + 0.5)).astype(np.int64)
+    if scales is not None:
+        levels = levels * scales[..., None, None]
+    if block_deadzones is not None:
+        zones = np.asarray(block_deadzones, dtype=np.float64)
+        if zones.shape != coefficients.shape[:-2]:
+            raise ValueError(
+                f"block_deadzones must have shape {coefficients.shape[:-2]}, got {zones.shape}"
+            )
+        if not np.isfinite(zones).all() or zones.min() < 0.5:
+            raise ValueError("block_deadzones must be finite numbers >= 0.5")
+        zero = np.abs(ratio) < zones[..., None, None]
+        zero[..., 0, 0] = False
+        levels[zero] = 0
+    return levels
 
 
 def dequantize(levels: np.ndarray, table: np.ndarray) -> np.ndarray:

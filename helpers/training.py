@@ -119,6 +119,7 @@ def train(
     grad_clip: float | None = None,
     progress: bool = True,
     extra: dict[str, Any] | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
 ) -> History:
     """Train ``model`` for ``num_steps`` optimizer steps (in total, counting resumed ones); return the History.
 
@@ -129,6 +130,8 @@ def train(
         checkpoint_path: where to save every ``checkpoint_every`` steps, at the end and on interrupt;
             with ``resume`` an existing checkpoint there is loaded and training continues from its step.
         extra: stored in the checkpoint (e.g. the hyper-parameters, to rebuild the model).
+        lr_schedule: lr_schedule(step) -> learning rate, set before every step; a function of the
+            step (not of the run), so a resumed run follows the same schedule.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -170,6 +173,9 @@ def train(
                 except StopIteration as error:
                     raise ValueError("batches is empty: it yielded no batch") from error
             batch = _to_device(batch, target)
+            if lr_schedule is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = float(lr_schedule(step))
             optimizer.zero_grad(set_to_none=True)
             output = loss_fn(model, batch)
             loss, metrics = output if isinstance(output, tuple) else (output, {})

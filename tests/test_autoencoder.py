@@ -80,3 +80,38 @@ def test_fit_quantiles_lowers_the_aux_loss():
     assert after < before
     with pytest.raises(ValueError):
         autoencoder.fit_quantiles(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("name", sorted(autoencoder.ARCHITECTURES))
+def test_compress_decompress_round_trip_matches_the_forward_pass(name):
+    import numpy as np
+
+    from helpers import images
+
+    torch.manual_seed(0)
+    model = autoencoder.build_model(name, N=8, M=12).eval()
+    model.update(force=True)
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (40, 70, 3), dtype=np.uint8)  # not a multiple of 64: padded
+    data = autoencoder.compress(model, image)
+    decoded = autoencoder.decompress(model, data)
+    assert decoded.shape == image.shape and decoded.dtype == np.uint8
+    padded, _ = images.pad_to_multiple(images.to_tensor(image), 64)
+    with torch.no_grad():
+        forward = model(padded)["x_hat"][..., :40, :70].clamp(0, 1)
+    assert np.abs(decoded.astype(int) - images.to_uint8(forward).astype(int)).max() <= 1
+    with pytest.raises(ValueError, match="header"):
+        autoencoder.decompress(model, b"JUNK" + data[4:])
+    with pytest.raises(ValueError):
+        autoencoder.decompress(model, data[:-3])
+    with pytest.raises(ValueError, match="RGB"):
+        autoencoder.compress(model, image[..., 0])
+
+
+def test_load_pretrained_bad_arguments():
+    with pytest.raises(ValueError, match="quality"):
+        autoencoder.load_pretrained("bmshj2018-hyperprior", 9)
+    with pytest.raises(ValueError, match="source"):
+        autoencoder.load_pretrained("bmshj2018-hyperprior", 3, source="internet")
+    with pytest.raises(ValueError, match="architecture"):
+        autoencoder.load_pretrained("jpeg", 3)

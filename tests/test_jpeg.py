@@ -180,6 +180,41 @@ def test_quantize_rounds_half_away_from_zero():
     np.testing.assert_array_equal(jpeg.dequantize(levels, table)[0, 0, :4], [20, -20, 10, -30])
 
 
+def test_quantize_block_deadzones():
+    rng = np.random.default_rng(4)
+    coefficients = rng.normal(scale=40, size=(2, 2, 8, 8))
+    table = jpeg.quant_table(75)
+    zones = np.array([[0.5, 1.5], [3.0, 0.5]])
+    levels = jpeg.quantize(coefficients, table, block_deadzones=zones)
+    plain = jpeg.quantize(coefficients, table)
+    np.testing.assert_array_equal(levels[0, 0], plain[0, 0])  # 0.5 is plain rounding
+    ratio = np.abs(coefficients / table)
+    for r, c in [(0, 1), (1, 0)]:
+        dropped = ratio[r, c] < zones[r, c]
+        dropped[0, 0] = False  # the DC is never zeroed
+        assert (levels[r, c][dropped] == 0).all()
+        np.testing.assert_array_equal(levels[r, c][~dropped], plain[r, c][~dropped])
+        assert dropped.sum() > 0
+    with pytest.raises(ValueError, match="0.5"):
+        jpeg.quantize(coefficients, table, block_deadzones=np.full((2, 2), 0.2))
+    with pytest.raises(ValueError, match="shape"):
+        jpeg.quantize(coefficients, table, block_deadzones=np.ones((3, 2)))
+
+
+def test_encode_with_deadzones_is_a_smaller_valid_file():
+    from skimage import data as skdata
+
+    photo = skdata.astronaut()[:64, :96]
+    zones = np.full((8, 12), 0.5)
+    assert jpeg.encode(photo, 80, block_deadzones=zones) == jpeg.encode(photo, 80)
+    zones[:, 6:] = 4.0
+    data = jpeg.encode(photo, 80, block_deadzones=zones)
+    assert len(data) < len(jpeg.encode(photo, 80))
+    assert Image.open(io.BytesIO(data)).size == (96, 64)
+    with pytest.raises(ValueError, match="block_deadzones"):
+        jpeg.encode(photo, 80, block_deadzones=np.full((8, 11), 1.0))
+
+
 def test_quantize_block_scales():
     rng = np.random.default_rng(3)
     coefficients = rng.normal(scale=60, size=(2, 3, 8, 8))

@@ -143,3 +143,19 @@ def test_save_checkpoint_is_atomic(tmp_path):
     assert path.is_file() and not list(path.parent.glob("*.tmp"))
     state = torch.load(path, weights_only=False)
     assert state["step"] == 3 and state["extra"] == {"a": 1} and state["optimizer"] is None
+
+
+def test_lr_schedule_is_a_function_of_the_step(tmp_path):
+    model, batches, loss_fn = _problem()
+    seen = []
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+
+    def schedule(step):
+        seen.append(step)
+        return 0.05 if step < 5 else 0.005
+
+    training.train(
+        model, batches, loss_fn, num_steps=8, optimizer=optimizer, device="cpu",
+        progress=False, lr_schedule=schedule,
+    )  # fmt: skip
+    assert seen == list(range(8)) and optimizer.param_groups[0]["lr"] == 0.005

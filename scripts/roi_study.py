@@ -1,0 +1,139 @@
+"""Chapter 6's measurements on real data: ROI JPEG against uniform JPEG of the same size on Kodak,
+the thesis-style table (CAM methods x average quality), and the classifier's top-1 agreement on the
+ImageNet sample photos. Writes helpers/reference/roi_study.json (read by notebook 06 and lesson 06).
+
+    python scripts/roi_study.py [--imagenet 200] [--out helpers/reference/roi_study.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from helpers import cam, config, data, metrics, roi
+
+SETTINGS = {
+    "linear 20-80": dict(quality_mode="linear", q_start=20, q_end=80),
+    "linear 30-70": dict(quality_mode="linear", q_start=30, q_end=70),
+    "quantile": dict(quality_mode="quantile", levels=(20, 35, 50, 65, 80)),
+    "entropy 20-80": dict(quality_mode="entropy", q_start=20, q_end=80, entropy_weight=0.3),
+    "linear 20-80, scale quantizer": dict(
+        quality_mode="linear", q_start=20, q_end=80, quantizer="scale"
+    ),
+    "linear 20-80, composite (MSROI)": dict(
+        quality_mode="linear", q_start=20, q_end=80, mode="composite"
+    ),
+}
+TABLE_METHODS = ["cam", "gradcam", "gradcam++", "xgradcam", "layercam", "eigencam"]
+
+
+def roi_map(classifier, image, method="gradcam"):
+    return cam.cam_map(classifier, image, method, top_k=3)
+
+
+def equal_size(classifier, kodak) -> dict:
+    rows = {name: [] for name in SETTINGS}
+    for key, image in kodak.items():
+        heat = roi_map(classifier, image)
+        uniform = roi.uniform_jpeg(image, 50)
+        for name, options in SETTINGS.items():
+            options = dict(options)
+            mode = options.pop("mode", "single")
+            encoded = roi.encode(image, heat, mode=mode, target_bytes=len(uniform), **options)
+            c = roi.evaluate(image, heat, encoded, uniform, 50)
+            rows[name].append(
+                dict(image=key, roi_bytes=c.roi_bytes, uniform_bytes=c.uniform_bytes,
+                     psnr_roi=c.psnr_roi, psnr_background=c.psnr_background, psnr=c.psnr,
+                     ssim_roi=c.ssim_roi, ssim_background=c.ssim_background, ssim=c.ssim)
+            )  # fmt: skip
+        print(key, {n: round(r[-1]["psnr_roi"][0] - r[-1]["psnr_roi"][1], 2) for n, r in rows.items()},
+              flush=True)  # fmt: skip
+    summary = {}
+    for name, items in rows.items():
+
+        def gain(field, items=items):
+            return float(np.mean([i[field][0] - i[field][1] for i in items]))
+
+        summary[name] = dict(
+            psnr_roi_gain=gain("psnr_roi"), psnr_background_change=gain("psnr_background"),
+            psnr_change=gain("psnr"), ssim_roi_gain=gain("ssim_roi"),
+            size_error=float(np.max([abs(i["roi_bytes"] / i["uniform_bytes"] - 1) for i in items])),
+            images_with_roi_gain=int(sum(i["psnr_roi"][0] > i["psnr_roi"][1] for i in items)),
+        )  # fmt: skip
+    return {"per_image": rows, "summary": summary}
+
+
+def thesis_table(classifier, kodak) -> dict:
+    table = {}
+    maps = {m: {k: roi_map(classifier, im, m) for k, im in kodak.items()} for m in TABLE_METHODS}
+    for method in ["uniform"] + TABLE_METHODS:
+        for average in (25, 50, 75):
+            values = []
+            for key, image in kodak.items():
+                if method == "uniform":
+                    encoded = roi.uniform_jpeg(image, average)
+                else:
+                    encoded = roi.encode(image, maps[method][key], quality_mode="progressive",
+                                         q_start=average - 20, q_end=average + 20, target=average)  # fmt: skip
+                decoded = roi.decode(encoded)
+                values.append([image.nbytes / len(encoded), metrics.mse(image, decoded),
+                               metrics.psnr(image, decoded), metrics.ssim(image, decoded),
+                               metrics.ms_ssim(image, decoded)])  # fmt: skip
+            mean = np.mean(values, axis=0)
+            table[f"{method} @ {average}"] = dict(zip(["ratio", "mse", "psnr", "ssim", "ms_ssim"],
+                                                      map(float, mean)))  # fmt: skip
+            print(method, average, np.round(mean, 3), flush=True)
+    return table
+
+
+def imagenet_agreement(classifier, count: int) -> dict:
+    agree = {"uniform": 0, "roi": 0}
+    confidence = {"original": [], "uniform": [], "roi": []}
+    for n, (image, _index, _name) in enumerate(data.imagenet_samples(limit=count)):
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        original = cam.predict(classifier, image, 1)[0]
+        heat = roi_map(classifier, image)
+        uniform = roi.uniform_jpeg(image, 50)
+        encoded = roi.encode(image, heat, target_bytes=len(uniform), q_start=20, q_end=80)
+        confidence["original"].append(original[2])
+        for label, file in (("uniform", uniform), ("roi", encoded)):
+            ranked = cam.predict(classifier, roi.decode(file), 1000)
+            agree[label] += ranked[0][0] == original[0]
+            confidence[label].append(next(p for c, _, p in ranked if c == original[0]))
+        if n % 25 == 0:
+            print("imagenet", n, agree, flush=True)
+    return {"images": count, "top1_agreement": {k: v / count for k, v in agree.items()},
+            "mean_probability_of_the_original_top1": {k: float(np.mean(v)) for k, v in confidence.items()}}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--imagenet", type=int, default=200)
+    parser.add_argument("--out", default="helpers/reference/roi_study.json")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    config.set_num_threads(args.threads)
+    started = time.time()
+    classifier = cam.load_classifier()
+    kodak = data.kodak()
+    result = {
+        "classifier": "efficientnet-lite0",
+        "roi_map": "Grad-CAM of the top-3 classes, fused with cam.fuse_softmax (alpha 0.2, beta 0.1)",
+        "anchor": "Pillow JPEG quality 50, 4:2:0, optimized Huffman; ROI files also optimized",
+        "command": f"python scripts/roi_study.py --imagenet {args.imagenet}",
+        "equal_size_kodak": equal_size(classifier, kodak),
+        "imagenet": imagenet_agreement(classifier, args.imagenet),
+        "thesis_table_kodak": thesis_table(classifier, kodak),
+    }
+    result["seconds"] = time.time() - started
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    print("wrote", args.out, "in", round(result["seconds"]), "s")
+
+
+if __name__ == "__main__":
+    main()
