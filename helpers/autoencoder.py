@@ -28,6 +28,9 @@ __all__ = [
     "RateDistortionLoss",
     "train_recipe",
     "fit_quantiles",
+    "GDN",
+    "quantize",
+    "PROXIES",
     "QUALITY_LAMBDAS",
     "load_pretrained",
     "compress",
@@ -56,6 +59,70 @@ def build_model(name: str, N: int | None = None, M: int | None = None) -> torch.
     if N < 1 or M < 1:
         raise ValueError(f"N and M must be positive, got N={N}, M={M}")
     return cls(N, M)
+
+
+class GDN(torch.nn.Module):
+    """Generalized divisive normalization (Ballé, Laparra, Simoncelli, ICLR 2016), readable version:
+
+    y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)   (inverse=True, IGDN: multiply instead).
+
+    beta and gamma are kept positive by storing their square roots (compressai adds a pedestal and a
+    lower bound for stable training; ``from_compressai`` copies its effective values).
+    """
+
+    def __init__(self, channels: int, inverse: bool = False, gamma_init: float = 0.1):
+        super().__init__()
+        if channels < 1:
+            raise ValueError(f"channels must be positive, got {channels}")
+        self.inverse = inverse
+        self.beta_root = torch.nn.Parameter(torch.ones(channels))
+        self.gamma_root = torch.nn.Parameter(torch.sqrt(gamma_init * torch.eye(channels)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        channels = x.shape[1]
+        beta = self.beta_root**2
+        gamma = (self.gamma_root**2).reshape(channels, channels, 1, 1)
+        norm = torch.sqrt(torch.nn.functional.conv2d(x**2, gamma, beta))  # a 1x1 convolution
+        return x * norm if self.inverse else x / norm
+
+    @classmethod
+    def from_compressai(cls, layer: torch.nn.Module) -> GDN:
+        """The same function as a compressai.layers.GDN, in this parametrization."""
+        beta = layer.beta_reparam(layer.beta).detach()
+        gamma = layer.gamma_reparam(layer.gamma).detach()
+        ours = cls(beta.numel(), inverse=layer.inverse)
+        with torch.no_grad():
+            ours.beta_root.copy_(beta.sqrt())
+            ours.gamma_root.copy_(gamma.sqrt())
+        return ours
+
+
+#: quantization proxies for training (rounding has zero gradient almost everywhere)
+PROXIES = ("noise", "ste", "soft", "round")
+
+
+def quantize(y: torch.Tensor, proxy: str = "noise", alpha: float = 5.0) -> torch.Tensor:
+    """Quantize latents for training or coding.
+
+    "noise": y + u, u ~ U(-0.5, 0.5) (Ballé et al. 2017: the density of y + u matches the rounded
+    latent's probability mass); "ste": round in the forward pass, identity gradient (straight-through);
+    "soft": soft rounding s_alpha(y) = floor(y) + 0.5 tanh(alpha r) / tanh(alpha / 2) + 0.5 with
+    r = y - floor(y) - 0.5 (Agustsson & Theis 2020), which tends to rounding as alpha grows;
+    "round": plain rounding (what the decoder sees).
+    """
+    if proxy == "noise":
+        return y + torch.empty_like(y).uniform_(-0.5, 0.5)
+    if proxy == "ste":
+        return y + (torch.round(y) - y).detach()
+    if proxy == "soft":
+        if alpha <= 0:
+            raise ValueError(f"alpha must be positive, got {alpha}")
+        floor = torch.floor(y)
+        r = y - floor - 0.5
+        return floor + 0.5 * torch.tanh(alpha * r) / math.tanh(alpha / 2) + 0.5
+    if proxy == "round":
+        return torch.round(y)
+    raise ValueError(f"unknown proxy {proxy!r}; expected one of {PROXIES}")
 
 
 class RateDistortionLoss(torch.nn.Module):

@@ -115,3 +115,39 @@ def test_load_pretrained_bad_arguments():
         autoencoder.load_pretrained("bmshj2018-hyperprior", 3, source="internet")
     with pytest.raises(ValueError, match="architecture"):
         autoencoder.load_pretrained("jpeg", 3)
+
+
+@pytest.mark.parametrize("inverse", [False, True])
+def test_gdn_matches_compressai(inverse):
+    from compressai.layers import GDN as CompressaiGDN
+
+    torch.manual_seed(0)
+    theirs = CompressaiGDN(6, inverse=inverse)
+    with torch.no_grad():  # move away from the identity-like initialization
+        theirs.gamma.add_(0.05 * torch.rand_like(theirs.gamma))
+        theirs.beta.add_(0.1 * torch.rand_like(theirs.beta))
+    ours = autoencoder.GDN.from_compressai(theirs)
+    x = torch.randn(2, 6, 5, 7)
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-5, atol=1e-6)
+    plain = autoencoder.GDN(3)
+    y = torch.randn(1, 3, 4, 4)
+    expected = y / torch.sqrt(1 + 0.1 * y**2)  # the initial GDN: beta 1, gamma 0.1 I
+    torch.testing.assert_close(plain(y), expected)
+
+
+def test_quantization_proxies():
+    torch.manual_seed(0)
+    y = torch.linspace(-3, 3, 601, requires_grad=True)
+    noisy = autoencoder.quantize(y, "noise")
+    assert (noisy - y).abs().max() <= 0.5 and (noisy - y).std() > 0.2
+    ste = autoencoder.quantize(y, "ste")
+    assert torch.equal(ste, torch.round(y))
+    ste.sum().backward()
+    assert torch.equal(y.grad, torch.ones_like(y))  # straight through
+    soft = autoencoder.quantize(y, "soft", alpha=50.0)
+    away_from_half = (y - torch.round(y)).abs() < 0.4
+    assert (soft - torch.round(y))[away_from_half].abs().max() < 1e-3
+    gentle = autoencoder.quantize(y, "soft", alpha=0.01)
+    assert (gentle - y).abs().max() < 1e-3  # alpha -> 0 is the identity
+    with pytest.raises(ValueError, match="proxy"):
+        autoencoder.quantize(y, "dither")
