@@ -161,9 +161,16 @@ def _block_grid(
     if values is None:
         return None
     values = np.asarray(values)
-    if values.shape != image_blocks:
+    trailing = values.shape[2:]
+    if (
+        values.shape[:2] != image_blocks
+        or trailing not in ((), (8, 8))
+        or (name == "block_scales" and trailing)
+    ):
         raise ValueError(
-            f"{name} must have shape {image_blocks} (one per 8x8 block), got {values.shape}"
+            f"{name} must have shape {image_blocks} (one per 8x8 block)"
+            + (" or that shape + (8, 8)" if name != "block_scales" else "")
+            + f", got {values.shape}"
         )
     if name == "block_scales":
         if not np.issubdtype(values.dtype, np.integer) or values.min() < 1 or values.max() > 255:
@@ -172,10 +179,13 @@ def _block_grid(
         raise ValueError(f"{name} must hold finite numbers >= 0.5")
     fy, fx = v_max // v, h_max // h
     rows, cols = grid
+    extra = [(0, 0)] * len(trailing)
     padded = np.pad(
-        values, ((0, rows * fy - values.shape[0]), (0, cols * fx - values.shape[1])), mode="edge"
+        values,
+        [(0, rows * fy - values.shape[0]), (0, cols * fx - values.shape[1]), *extra],
+        mode="edge",
     )
-    reduced = padded.reshape(rows, fy, cols, fx).min(axis=(1, 3))
+    reduced = padded.reshape(rows, fy, cols, fx, *trailing).min(axis=(1, 3))
     return reduced.astype(np.int64) if name == "block_scales" else reduced.astype(np.float64)
 
 
@@ -318,8 +328,9 @@ def analyze(
     dct: 'islow' (libjpeg's integer DCT: the same levels as Pillow) or 'float' (the exact DCT).
     restart_interval: write an RSTn marker every that many MCUs (0: none).
     keep: zero every coefficient after the first ``keep`` in zigzag order (a crude low-pass, 1..64).
-    block_deadzones: optional float map like block_scales, >= 0.5: in block b an AC coefficient
-        becomes 0 when |c| / (s_b Q) < d_b; the others keep full precision (0.5: plain rounding).
+    block_deadzones: optional float map like block_scales (or with a trailing (8, 8): one per
+        coefficient), >= 0.5: in block b an AC coefficient becomes 0 when |c| / (s_b Q) < d_b; the
+        others keep full precision (0.5: plain rounding).
     """
     array = _validate_image(image)
     if isinstance(keep, bool) or not isinstance(keep, (int, np.integer)) or not 1 <= keep <= 64:

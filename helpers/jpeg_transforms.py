@@ -311,8 +311,9 @@ def quantize(
 
     block_scales (the blocks' leading shape, integers >= 1) quantizes block b with s_b * Q and stores
     s_b * round(c / (s_b Q)): a multiple of s_b, so the file decodes with its one table Q.
-    block_deadzones (same shape, floats >= 0.5) zeroes the AC coefficients of block b with
-    |c| / (s_b Q) < d_b and keeps the others at full precision (0.5 is plain rounding; the DC is kept).
+    block_deadzones (same shape, or with a trailing (8, 8) for one per coefficient; floats >= 0.5)
+    zeroes the AC coefficients of block b with |c| / (s_b Q) < d_b and keeps the others at full
+    precision (0.5 is plain rounding; the DC is kept).
     """
     coefficients = np.asarray(coefficients, dtype=np.float64)
     table = np.asarray(table, dtype=np.float64)
@@ -337,13 +338,16 @@ def quantize(
         levels = levels * scales[..., None, None]
     if block_deadzones is not None:
         zones = np.asarray(block_deadzones, dtype=np.float64)
-        if zones.shape != coefficients.shape[:-2]:
+        if zones.shape == coefficients.shape[:-2]:
+            zones = zones[..., None, None]
+        elif zones.shape != coefficients.shape:
             raise ValueError(
-                f"block_deadzones must have shape {coefficients.shape[:-2]}, got {zones.shape}"
+                f"block_deadzones must have shape {coefficients.shape[:-2]} (one per block) or "
+                f"{coefficients.shape} (one per coefficient), got {zones.shape}"
             )
         if not np.isfinite(zones).all() or zones.min() < 0.5:
             raise ValueError("block_deadzones must be finite numbers >= 0.5")
-        zero = np.abs(ratio) < zones[..., None, None]
+        zero = np.abs(ratio) < zones
         zero[..., 0, 0] = False
         levels[zero] = 0
     return levels

@@ -37,6 +37,8 @@ __all__ = [
     "block_deadzones_for",
     "encode_single",
     "encode_composite",
+    "rdo_deadzones",
+    "encode_rdo",
     "encode",
     "decode",
     "uniform_jpeg",
@@ -286,12 +288,53 @@ def encode_composite(
     return uniform_jpeg(composite, final, subsampling)
 
 
+def rdo_deadzones(
+    weights, base_quality: int, lagrangian: float, bits_per_level: float = 5.0
+) -> np.ndarray:
+    """Per-coefficient dead zones (rows, cols, 8, 8) of a ROI-weighted rate-distortion choice.
+
+    Zeroing an AC coefficient c whose level is ±1 (step Q) adds 2|c|Q - Q² to the squared error and
+    saves about ``bits_per_level`` bits. In block b, with weight w_b, it pays when
+    w_b (2|c|Q - Q²) < lagrangian · bits, i.e. when |c| / Q < 0.5 + lagrangian · bits / (2 w_b Q²):
+    a dead zone that widens where the ROI weight is low and for the finely quantized frequencies.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 2 or (w <= 0).any() or not np.isfinite(w).all():
+        raise ValueError("weights must be a positive finite (rows, cols) block map")
+    if lagrangian < 0:
+        raise ValueError(f"lagrangian must be >= 0, got {lagrangian}")
+    q = jpeg.quant_table(int(base_quality)).astype(np.float64)
+    return 0.5 + (lagrangian / w)[..., None, None] * bits_per_level / (2 * q**2)
+
+
+def encode_rdo(
+    image,
+    roi_map,
+    lagrangian: float,
+    base_quality: int = 75,
+    weight_floor: float = 0.05,
+    subsampling: str = "4:2:0",
+    optimize: bool = True,
+) -> bytes:
+    """One baseline JPEG at base_quality whose coefficients are kept or zeroed by a rate-distortion
+    rule weighted by the ROI map (block weight = mean map value + weight_floor): the background
+    drops what the object keeps. The lagrangian trades bytes for weighted error (0: plain JPEG)."""
+    roi = _check_roi(roi_map)
+    if weight_floor <= 0:
+        raise ValueError(f"weight_floor must be positive, got {weight_floor}")
+    weights = block_qualities(roi) + weight_floor
+    zones = rdo_deadzones(weights, base_quality, lagrangian)
+    return jpeg.encode(
+        image, base_quality, subsampling=subsampling, optimize=optimize, block_deadzones=zones
+    )
+
+
 def _encode_with(image, block_q, mode: str, **options) -> bytes:
     if mode == "single":
         return encode_single(image, block_q, **options)
     if mode == "composite":
         return encode_composite(image, block_q, **options)
-    raise ValueError(f"unknown coder {mode!r}; expected 'single' or 'composite'")
+    raise ValueError(f"unknown coder {mode!r}; expected 'single', 'composite' or 'rdo'")
 
 
 def encode(
@@ -306,7 +349,9 @@ def encode(
     """Encode ``image`` with more quality where ``roi_map`` is high; one standard JPEG file.
 
     Args:
-        mode: the coder, "single" (block-adaptive quantization) or "composite" (thesis / MSROI).
+        mode: the coder: "single" (the quality map through dead zones or step multiples),
+            "composite" (thesis / MSROI), or "rdo" (a rate-distortion rule weighted by the map,
+            encode_rdo; the quality-map options do not apply, base_quality and weight_floor do).
         target_bytes: if given, the whole quality map is shifted up or down (one offset, clipped to
             1..100) until the file is within ``tolerance`` of this size (the closest file otherwise).
         quality_mode and the remaining options: passed to ``quality_map`` (q_start, q_end, ...).
@@ -315,6 +360,8 @@ def encode(
     roi = _check_roi(roi_map)
     if roi.shape != array.shape[:2]:
         raise ValueError(f"roi_map {roi.shape} must match the image {array.shape[:2]}")
+    if mode == "rdo":
+        return _encode_rdo_for_size(array, roi, target_bytes, tolerance, **options)
     coder_keys = {
         "base_quality",
         "final_quality",
@@ -351,6 +398,31 @@ def encode(
             lo = middle
         else:
             hi = middle
+    return best
+
+
+def _encode_rdo_for_size(array, roi, target_bytes, tolerance, lagrangian=None, **options) -> bytes:
+    if target_bytes is None:
+        if lagrangian is None:
+            raise ValueError("mode='rdo' needs target_bytes or lagrangian")
+        return encode_rdo(array, roi, lagrangian, **options)
+    best = encode_rdo(array, roi, 0.0, **options)
+    if len(best) <= target_bytes * (1 + tolerance):
+        return best  # even without zeroing the file fits: raise base_quality to use the budget
+    low, high = 0.0, 1.0
+    while len(encode_rdo(array, roi, high, **options)) > target_bytes and high < 1e9:
+        low, high = high, high * 4
+    for _ in range(40):
+        middle = (low + high) / 2
+        data = encode_rdo(array, roi, middle, **options)
+        if abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
+            best = data
+        if abs(len(data) - target_bytes) <= tolerance * target_bytes:
+            return data
+        if len(data) > target_bytes:
+            low = middle
+        else:
+            high = middle
     return best
 
 

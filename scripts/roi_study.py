@@ -18,7 +18,10 @@ from helpers import cam, config, data, metrics, roi
 
 SETTINGS = {
     "linear 20-80": dict(quality_mode="linear", q_start=20, q_end=80),
-    "linear 30-70": dict(quality_mode="linear", q_start=30, q_end=70),
+    "rdo (base 75, floor 0.05)": dict(mode="rdo", base_quality=75, weight_floor=0.05),
+    "rdo, uniform weights (control: RDO without ROI)": dict(
+        mode="rdo", base_quality=75, uniform=True
+    ),
     "quantile": dict(quality_mode="quantile", levels=(20, 35, 50, 65, 80)),
     "entropy 20-80": dict(quality_mode="entropy", q_start=20, q_end=80, entropy_weight=0.3),
     "linear 20-80, scale quantizer": dict(
@@ -43,7 +46,8 @@ def equal_size(classifier, kodak) -> dict:
         for name, options in SETTINGS.items():
             options = dict(options)
             mode = options.pop("mode", "single")
-            encoded = roi.encode(image, heat, mode=mode, target_bytes=len(uniform), **options)
+            weights = np.ones_like(heat) if options.pop("uniform", False) else heat
+            encoded = roi.encode(image, weights, mode=mode, target_bytes=len(uniform), **options)
             c = roi.evaluate(image, heat, encoded, uniform, 50)
             rows[name].append(
                 dict(image=key, roi_bytes=c.roi_bytes, uniform_bytes=c.uniform_bytes,
@@ -99,7 +103,7 @@ def imagenet_agreement(classifier, count: int) -> dict:
         original = cam.predict(classifier, image, 1)[0]
         heat = roi_map(classifier, image)
         uniform = roi.uniform_jpeg(image, 50)
-        encoded = roi.encode(image, heat, target_bytes=len(uniform), q_start=20, q_end=80)
+        encoded = roi.encode(image, heat, mode="rdo", target_bytes=len(uniform), base_quality=75)
         confidence["original"].append(original[2])
         for label, file in (("uniform", uniform), ("roi", encoded)):
             ranked = cam.predict(classifier, roi.decode(file), 1000)

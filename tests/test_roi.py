@@ -155,3 +155,26 @@ def test_jpeg_for_size_finds_the_closest_quality(photo):
     target = len(roi.uniform_jpeg(photo, 37))
     quality, data = roi.jpeg_for_size(photo, target)
     assert quality == 37 and len(data) == target
+
+
+def test_rdo_deadzones_widen_where_the_weight_is_low():
+    zones = roi.rdo_deadzones(np.array([[1.0, 0.1]]), 75, lagrangian=10.0)
+    assert zones.shape == (1, 2, 8, 8) and zones.min() >= 0.5
+    assert np.all(zones[0, 1] > zones[0, 0])  # low ROI weight: more is zeroed
+    q = jpeg.quant_table(75)
+    assert np.all(np.diff(zones[0, 0].ravel()[np.argsort(q.ravel())]) <= 1e-12)  # fine steps: wider
+    assert np.all(roi.rdo_deadzones(np.ones((2, 2)), 75, 0.0) == 0.5)
+    with pytest.raises(ValueError):
+        roi.rdo_deadzones(np.zeros((2, 2)), 75, 1.0)
+
+
+def test_rdo_without_zeroing_is_plain_jpeg_and_beats_uniform_inside_the_roi(photo, blob):
+    plain = roi.encode_rdo(photo, blob, 0.0, base_quality=70, optimize=False)
+    assert plain == roi.uniform_jpeg(photo, 70, optimize=False)
+    uniform = roi.uniform_jpeg(photo, 50)
+    data = roi.encode(photo, blob, mode="rdo", target_bytes=len(uniform), base_quality=75)
+    assert abs(len(data) - len(uniform)) <= 0.01 * len(uniform)
+    result = roi.evaluate(photo, blob, data, uniform, 50)
+    assert result.psnr_roi[0] > result.psnr_roi[1] + 0.5
+    with pytest.raises(ValueError, match="target_bytes or lagrangian"):
+        roi.encode(photo, blob, mode="rdo")
