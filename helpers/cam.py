@@ -40,6 +40,7 @@ __all__ = [
     "fuse_softmax",
     "erase_and_fuse",
     "normalize_map",
+    "resize_maps",
 ]
 
 _LABELS = Path(__file__).parent / "checksums" / "imagenet-labels.csv"
@@ -197,8 +198,8 @@ def normalize_map(values) -> np.ndarray:
     return np.zeros_like(values) if high - low < 1e-12 else (values - low) / (high - low)
 
 
-def _resize(maps: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize of (K, h, w) maps to the image's (H, W)."""
+def resize_maps(maps: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of (K, h, w) maps to an image's (H, W) (the feature grid is coarse: 7x7 at 224)."""
     tensor = torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))[:, None]
     return F.interpolate(tensor, size=shape, mode="bilinear", align_corners=False)[:, 0].numpy()
 
@@ -277,7 +278,7 @@ def class_maps(
             for c in classes:
                 raw.append(explainer(input_tensor=x, targets=[ClassifierOutputTarget(c)])[0])
         raw = np.stack(raw)
-    maps = _resize(raw, array.shape[:2])
+    maps = resize_maps(raw, array.shape[:2])
     maps = np.stack([normalize_map(m) for m in maps])
     return maps, probabilities[classes].cpu().numpy()
 
