@@ -1,0 +1,398 @@
+"""Pixel probabilistic models (chapter 3): p(x) = prod_i p(x_i | x_<i) over subpixels in raster order,
+R before G before B within a pixel.
+
+``MaskedConv2d`` hides the future (type A also hides the current subpixel, type B lets it through to
+deeper layers), with the R -> G -> B channel masking of van den Oord et al. 2016 ("Pixel Recurrent
+Neural Networks"). ``PixelCNN`` stacks them; ``GatedPixelCNN`` (van den Oord et al. 2016, "Conditional
+Image Generation with PixelCNN Decoders") splits a vertical and a horizontal stack so the receptive
+field has no blind spot. The output is a 256-way softmax per subpixel or a discretized logistic mixture
+(Salimans et al. 2017, PixelCNN++). ``bits_per_subpixel`` needs one parallel forward pass; sampling
+and decoding are sequential.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import config, data, images, training
+
+__all__ = [
+    "channel_groups",
+    "MaskedConv2d",
+    "PixelCNN",
+    "GatedPixelCNN",
+    "OUTPUTS",
+    "log_probabilities",
+    "bits_per_subpixel",
+    "bits_map",
+    "sample",
+    "ARCHITECTURES",
+    "build_model",
+    "train_recipe",
+    "main",
+]
+
+OUTPUTS = ("softmax", "logistic_mixture")
+
+
+def channel_groups(channels: int, colour: bool = True) -> torch.Tensor:
+    """Which colour (0 R, 1 G, 2 B) each of ``channels`` feature channels belongs to: contiguous thirds.
+
+    Without colour (grayscale) every channel is group 0.
+    """
+    if not colour:
+        return torch.zeros(channels, dtype=torch.long)
+    if channels % 3:
+        raise ValueError(f"colour models need channel counts divisible by 3, got {channels}")
+    return torch.arange(channels) * 3 // channels
+
+
+class MaskedConv2d(torch.nn.Conv2d):
+    """A convolution that sees only earlier positions: rows above, columns to the left in the same row,
+    and at the centre only earlier colour groups (type A) or earlier and the same group (type B).
+
+    ``in_groups`` / ``out_groups`` give the colour group of each input / output channel (see
+    channel_groups); a layer whose output is split in parts (gates) passes its own out_groups.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        mask_type: str,
+        in_groups: torch.Tensor | None = None,
+        out_groups: torch.Tensor | None = None,
+        colour: bool = True,
+    ):
+        kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        if kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+            raise ValueError(f"kernel sizes must be odd, got {kernel}")
+        if mask_type not in ("A", "B"):
+            raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}")
+        super().__init__(
+            in_channels, out_channels, kernel, padding=(kernel[0] // 2, kernel[1] // 2)
+        )
+        in_groups = channel_groups(in_channels, colour) if in_groups is None else in_groups
+        out_groups = channel_groups(out_channels, colour) if out_groups is None else out_groups
+        mask = torch.zeros_like(self.weight)
+        centre_row, centre_col = kernel[0] // 2, kernel[1] // 2
+        mask[:, :, :centre_row, :] = 1  # every row above
+        mask[:, :, centre_row, :centre_col] = 1  # the left part of the current row
+        earlier = in_groups[None, :] < out_groups[:, None]
+        same = in_groups[None, :] == out_groups[:, None]
+        allowed = earlier | same if mask_type == "B" else earlier
+        mask[:, :, centre_row, centre_col] = allowed.float()
+        self.register_buffer("mask", mask)
+        self.mask_type = mask_type
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+
+
+def _output_channels(output: str, mixtures: int) -> int:
+    if output == "softmax":
+        return 256
+    if output == "logistic_mixture":
+        return 3 * mixtures
+    raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+
+
+class _Head(torch.nn.Module):
+    """Masked 1x1 convolutions to the per-subpixel distribution parameters, grouped by colour."""
+
+    def __init__(self, hidden: int, channels: int, colour: bool, output: str, mixtures: int):
+        super().__init__()
+        per = _output_channels(output, mixtures)
+        groups = channel_groups(hidden, colour)
+        out_groups = (
+            torch.arange(channels).repeat_interleave(per)
+            if colour
+            else torch.zeros(channels * per, dtype=torch.long)
+        )
+        if not colour and channels != 1:
+            raise ValueError("a grayscale model has one channel")
+        self.hidden = MaskedConv2d(hidden, hidden, 1, "B", groups, groups, colour)
+        self.out = MaskedConv2d(hidden, channels * per, 1, "B", groups, out_groups, colour)
+        self.channels, self.per = channels, per
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        params = self.out(F.relu(self.hidden(F.relu(h))))
+        batch, _, height, width = params.shape
+        return params.view(batch, self.channels, self.per, height, width)
+
+
+class PixelCNN(torch.nn.Module):
+    """PixelCNN (van den Oord et al. 2016): a 7x7 type-A masked convolution, residual blocks of 3x3
+    type-B ones, and a head of 1x1 masked convolutions. Its receptive field has a blind spot (the
+    upper right triangle is never seen); GatedPixelCNN removes it.
+
+    Input: (B, C, H, W) in [0, 1] (C = 3 with colour, 1 without). Output: distribution parameters
+    (B, C, P, H, W): 256 logits (softmax) or 3 x mixtures (logistic_mixture: logits, means, log scales).
+    """
+
+    def __init__(
+        self,
+        channels: int = 3,
+        hidden: int = 60,
+        num_layers: int = 6,
+        output: str = "softmax",
+        mixtures: int = 5,
+    ):
+        super().__init__()
+        colour = channels == 3
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
+        self.channels, self.output, self.mixtures = channels, output, mixtures
+        groups = channel_groups(hidden, colour)
+        self.first = MaskedConv2d(channels, hidden, 7, "A", None, groups, colour)
+        self.blocks = torch.nn.ModuleList(
+            MaskedConv2d(hidden, hidden, 3, "B", groups, groups, colour) for _ in range(num_layers)
+        )
+        self.head = _Head(hidden, channels, colour, output, mixtures)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.first(2 * x - 1)
+        for block in self.blocks:
+            h = h + block(F.relu(h))
+        return self.head(h)
+
+
+class _GatedLayer(torch.nn.Module):
+    """One gated layer: a vertical stack (rows above and the current row, fed to the horizontal stack
+    only after a shift down by one row) and a horizontal stack (the current row, left part, masked)."""
+
+    def __init__(self, hidden: int, kernel: int, colour: bool, first: bool, in_channels: int):
+        super().__init__()
+        half = kernel // 2
+        self.half, self.first = half, first
+        self.vertical = torch.nn.Conv2d(in_channels, 2 * hidden, (half + 1, kernel))
+        groups = channel_groups(hidden, colour)
+        gated = torch.cat([groups, groups])  # tanh half and sigmoid half, each grouped by colour
+        in_groups = channel_groups(in_channels, colour)
+        self.horizontal = MaskedConv2d(
+            in_channels, 2 * hidden, (1, kernel), "A" if first else "B", in_groups, gated, colour
+        )
+        self.link = torch.nn.Conv2d(2 * hidden, 2 * hidden, 1)  # vertical -> horizontal (shifted)
+        self.horizontal_out = MaskedConv2d(hidden, hidden, 1, "B", groups, groups, colour)
+
+    @staticmethod
+    def _gate(x: torch.Tensor) -> torch.Tensor:
+        a, b = x.chunk(2, dim=1)
+        return torch.tanh(a) * torch.sigmoid(b)
+
+    def forward(self, v: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        half = self.half
+        v_features = self.vertical(F.pad(v, (half, half, half, 0)))  # row i sees rows i-half..i
+        shifted = F.pad(v_features, (0, 0, 1, 0))[:, :, :-1]  # row i now sees rows < i only
+        h_features = self.horizontal(h) + self.link(shifted)
+        v_next = self._gate(v_features)
+        h_next = self.horizontal_out(self._gate(h_features))
+        if not self.first:
+            h_next = h_next + h
+        return v_next, h_next
+
+
+class GatedPixelCNN(torch.nn.Module):
+    """Gated PixelCNN (van den Oord et al. 2016, "Conditional Image Generation with PixelCNN Decoders"):
+    vertical and horizontal stacks, tanh x sigmoid gates, no blind spot. Same input and output as
+    PixelCNN."""
+
+    def __init__(
+        self,
+        channels: int = 3,
+        hidden: int = 60,
+        num_layers: int = 6,
+        kernel: int = 5,
+        output: str = "softmax",
+        mixtures: int = 5,
+    ):
+        super().__init__()
+        colour = channels == 3
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
+        self.channels, self.output, self.mixtures = channels, output, mixtures
+        self.layers = torch.nn.ModuleList(
+            [_GatedLayer(hidden, 7, colour, True, channels)]
+            + [_GatedLayer(hidden, kernel, colour, False, hidden) for _ in range(num_layers - 1)]
+        )
+        self.head = _Head(hidden, channels, colour, output, mixtures)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        v = h = 2 * x - 1
+        for layer in self.layers:
+            v, h = layer(v, h)
+        return self.head(h)
+
+
+def _discretized_logistic_log_probs(params: torch.Tensor, mixtures: int) -> torch.Tensor:
+    """log p(value) for all 256 values from mixture parameters (B, C, 3K, H, W) -> (B, C, 256, H, W).
+
+    Each mixture component puts on value v the logistic mass of the bin [v - 0.5, v + 0.5] (scaled to
+    [-1, 1]); the edge bins take the tails, as in PixelCNN++.
+    """
+    logits, means, log_scales = params.split(mixtures, dim=2)
+    log_scales = log_scales.clamp(min=-7.0)
+    centres = torch.linspace(-1, 1, 256, device=params.device).view(1, 1, 256, 1, 1, 1)
+    means, log_scales = means.unsqueeze(2), log_scales.unsqueeze(2)  # (B, C, 1, K, H, W)
+    inverse = torch.exp(-log_scales)
+    plus = inverse * (centres + 1 / 255 - means)
+    minus = inverse * (centres - 1 / 255 - means)
+    cdf_plus, cdf_minus = torch.sigmoid(plus), torch.sigmoid(minus)
+    log_mass = torch.log((cdf_plus - cdf_minus).clamp(min=1e-12))
+    log_low = plus - F.softplus(plus)  # log sigmoid(plus): the left tail for value 0
+    log_high = -F.softplus(minus)  # log (1 - sigmoid(minus)): the right tail for value 255
+    index = torch.arange(256, device=params.device).view(1, 1, 256, 1, 1, 1)
+    log_bins = torch.where(index == 0, log_low, torch.where(index == 255, log_high, log_mass))
+    weights = F.log_softmax(logits, dim=2).unsqueeze(2)  # (B, C, 1, K, H, W)
+    return torch.logsumexp(log_bins + weights, dim=3)
+
+
+def log_probabilities(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Normalized log probabilities (natural log) of all 256 values: (B, C, 256, H, W)."""
+    params = model(x)
+    if model.output == "softmax":
+        return F.log_softmax(params, dim=2)
+    return _discretized_logistic_log_probs(params, model.mixtures)
+
+
+def _nats(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x_i | x_<i) for every subpixel: (B, C, H, W) in nats."""
+    values = torch.round(x * 255).long().clamp(0, 255)
+    return -log_probabilities(model, x).gather(2, values.unsqueeze(2)).squeeze(2)
+
+
+def bits_per_subpixel(model: torch.nn.Module, image) -> float:
+    """The ideal code length of an image under the model, in bits per subpixel (one forward pass)."""
+    x = _as_input(model, image)
+    with torch.no_grad():
+        return float(_nats(model, x).mean() / math.log(2))
+
+
+def bits_map(model: torch.nn.Module, image) -> np.ndarray:
+    """Bits of each pixel (summed over its subpixels): (H, W) float array."""
+    x = _as_input(model, image)
+    with torch.no_grad():
+        return (_nats(model, x)[0].sum(dim=0) / math.log(2)).cpu().numpy()
+
+
+def _as_input(model: torch.nn.Module, image) -> torch.Tensor:
+    if isinstance(image, torch.Tensor):
+        x = image if image.ndim == 4 else image.unsqueeze(0)
+    else:
+        x = images.to_tensor(images.as_uint8(image))
+    if x.shape[1] != model.channels:
+        raise ValueError(f"the model codes {model.channels} channel(s), the image has {x.shape[1]}")
+    return x.to(next(model.parameters()).device)
+
+
+def sample(
+    model: torch.nn.Module, height: int, width: int, num_samples: int = 1, seed: int = 0
+) -> np.ndarray:
+    """Draw images subpixel by subpixel (H x W x C forward passes): uint8 (N, H, W, C) or (N, H, W)."""
+    device = next(model.parameters()).device
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    x = torch.zeros(num_samples, model.channels, height, width, device=device)
+    model.eval()
+    with torch.no_grad():
+        for row in range(height):
+            for col in range(width):
+                for channel in range(model.channels):
+                    probs = log_probabilities(model, x)[:, channel, :, row, col].exp().cpu()
+                    value = torch.multinomial(probs, 1, generator=generator)[:, 0]
+                    x[:, channel, row, col] = value.to(device).float() / 255
+    out = (x * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    return out[..., 0] if model.channels == 1 else out
+
+
+#: name -> (class, default keyword arguments)
+ARCHITECTURES = {
+    "pixelcnn": (PixelCNN, {"hidden": 60, "num_layers": 6}),
+    "gated": (GatedPixelCNN, {"hidden": 60, "num_layers": 6}),
+}
+
+
+def build_model(name: str = "gated", **options) -> torch.nn.Module:
+    """An untrained model by name ("pixelcnn" or "gated"), options overriding the defaults."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES)}")
+    cls, defaults = ARCHITECTURES[name]
+    return cls(**{**defaults, **options})
+
+
+def train_recipe(
+    name: str,
+    num_steps: int,
+    checkpoint_path: str | Path,
+    crop_size: int = 32,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    output: str = "logistic_mixture",
+    hidden: int = 60,
+    num_layers: int = 6,
+    seed: int = 0,
+    lr_drop_at: int | None = None,
+    progress: bool = True,
+) -> training.History:
+    """Train on random BSDS500 crops (train + val); the loss is the mean bits per subpixel."""
+    config.seed_everything(seed)
+    model = build_model(name, output=output, hidden=hidden, num_layers=num_layers)
+    start = 0
+    if Path(checkpoint_path).is_file():
+        start = int(torch.load(checkpoint_path, map_location="cpu", weights_only=False)["step"])
+    crops = data.RandomCrops(data.bsds500("all"), crop_size=crop_size, seed=seed)
+
+    def loss_fn(model, batch):
+        bits = _nats(model, batch).mean() / math.log(2)
+        return bits, {}
+
+    extra = dict(name=name, output=output, hidden=hidden, num_layers=num_layers,
+                 crop_size=crop_size, batch_size=batch_size, lr=lr, lr_drop_at=lr_drop_at,
+                 data="BSDS500 train+val (300 images)")  # fmt: skip
+    return training.train(
+        model,
+        crops.batches(batch_size, seed=seed + start),
+        loss_fn,
+        num_steps,
+        optimizer=torch.optim.Adam(model.parameters(), lr=lr),
+        checkpoint_path=checkpoint_path,
+        checkpoint_every=250,
+        log_every=25,
+        grad_clip=1.0,
+        progress=progress,
+        extra=extra,
+        lr_schedule=None if lr_drop_at is None else (lambda s: lr if s < lr_drop_at else lr / 10),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: python -m helpers.pixelcnn --name gated --steps ... --out ..."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--name", default="gated", choices=sorted(ARCHITECTURES))
+    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--crop-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr-drop-at", type=int, default=None)
+    parser.add_argument("--output", default="logistic_mixture", choices=OUTPUTS)
+    parser.add_argument("--hidden", type=int, default=60)
+    parser.add_argument("--layers", type=int, default=6)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    config.set_num_threads(args.threads)
+    history = train_recipe(
+        args.name, args.steps, args.out, args.crop_size, args.batch_size, args.lr, args.output,
+        args.hidden, args.layers, lr_drop_at=args.lr_drop_at, progress=False,
+    )  # fmt: skip
+    print(f"done: step {history.steps[-1] if history.steps else 0}, bits {history.last():.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""PixelCNN: exact causality (gradients), the blind spot and its fix, normalized outputs, bits."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import pixelcnn
+
+
+def _gradient_of_output(model, position, size=8):
+    """d(sum of the distribution parameters at one subpixel) / d(input), for a random input."""
+    torch.manual_seed(0)
+    x = torch.rand(1, model.channels, size, size, requires_grad=True)
+    channel, row, col = position
+    params = model(x)[0, channel, :, row, col]
+    params.sum().backward()
+    return x.grad[0].abs().sum(dim=0), x.grad[0]  # per position, and per channel
+
+
+def _future_mask(size, row, col):
+    future = torch.zeros(size, size, dtype=torch.bool)
+    future[row, col:] = True
+    future[row + 1 :] = True
+    return future
+
+
+@pytest.mark.parametrize("cls", [pixelcnn.PixelCNN, pixelcnn.GatedPixelCNN])
+@pytest.mark.parametrize("output", pixelcnn.OUTPUTS)
+def test_no_output_depends_on_the_future(cls, output):
+    model = cls(channels=3, hidden=12, num_layers=3, output=output, mixtures=2)
+    for channel in range(3):
+        for row, col in [(0, 0), (3, 4), (7, 7), (5, 0)]:
+            _, grad = _gradient_of_output(model, (channel, row, col))
+            future = _future_mask(8, row, col)
+            future[row, col] = False  # the current pixel: checked channel by channel below
+            # later pixels: nothing; the same pixel: only the channels before this one
+            assert torch.all(grad[:, future] == 0)
+            assert torch.all(grad[channel:, row, col] == 0)
+            if channel > 0:
+                assert grad[:channel, row, col].abs().sum() > 0  # and it does use R (and G)
+
+
+def test_grayscale_models_are_causal_too():
+    for cls in (pixelcnn.PixelCNN, pixelcnn.GatedPixelCNN):
+        model = cls(channels=1, hidden=8, num_layers=3)
+        _, grad = _gradient_of_output(model, (0, 4, 4))
+        assert torch.all(grad[0, 4, 4:] == 0) and torch.all(grad[0, 5:] == 0)
+
+
+def test_the_blind_spot_and_its_fix():
+    # PixelCNN's stacked masked 3x3 convolutions never see the pixels up and to the right beyond
+    # a diagonal; the gated model's vertical stack sees the whole rectangle above.
+    row, col = 7, 3
+    plain = pixelcnn.PixelCNN(channels=1, hidden=8, num_layers=4)
+    gated = pixelcnn.GatedPixelCNN(channels=1, hidden=8, num_layers=4)
+    seen_plain, _ = _gradient_of_output(plain, (0, row, col), size=12)
+    seen_gated, _ = _gradient_of_output(gated, (0, row, col), size=12)
+    above_right = (row - 1, col + 4)  # one row up, four columns to the right
+    assert seen_plain[above_right] == 0
+    assert seen_gated[above_right] > 0
+
+
+@pytest.mark.parametrize("output", pixelcnn.OUTPUTS)
+def test_distributions_are_normalized(output):
+    model = pixelcnn.PixelCNN(channels=3, hidden=6, num_layers=1, output=output, mixtures=3)
+    x = torch.rand(2, 3, 5, 6)
+    with torch.no_grad():
+        logp = pixelcnn.log_probabilities(model, x)
+    assert logp.shape == (2, 3, 256, 5, 6)
+    torch.testing.assert_close(logp.exp().sum(dim=2), torch.ones(2, 3, 5, 6), rtol=1e-4, atol=1e-4)
+
+
+def test_bits_per_subpixel_and_map():
+    model = pixelcnn.PixelCNN(channels=3, hidden=6, num_layers=1)
+    torch.nn.init.zeros_(model.head.out.weight)
+    torch.nn.init.zeros_(model.head.out.bias)  # uniform over 256 values: exactly 8 bits
+    image = np.random.default_rng(0).integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    assert pixelcnn.bits_per_subpixel(model, image) == pytest.approx(8.0, abs=1e-5)
+    assert np.allclose(pixelcnn.bits_map(model, image), 24.0, atol=1e-4)
+    with pytest.raises(ValueError, match="channel"):
+        pixelcnn.bits_per_subpixel(model, image[..., 0])
+
+
+def test_sampling_follows_the_model():
+    model = pixelcnn.PixelCNN(channels=1, hidden=4, num_layers=1)
+    torch.nn.init.zeros_(model.head.out.weight)
+    with torch.no_grad():
+        model.head.out.bias.fill_(-30.0)
+        model.head.out.bias[77] = 30.0  # all the mass on value 77
+    samples = pixelcnn.sample(model, 3, 4, num_samples=2)
+    assert samples.shape == (2, 3, 4) and np.all(samples == 77)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="mask_type"):
+        pixelcnn.MaskedConv2d(3, 6, 3, "C")
+    with pytest.raises(ValueError, match="odd"):
+        pixelcnn.MaskedConv2d(3, 6, 4, "A")
+    with pytest.raises(ValueError, match="divisible by 3"):
+        pixelcnn.PixelCNN(channels=3, hidden=10)
+    with pytest.raises(ValueError, match="output"):
+        pixelcnn.PixelCNN(output="gaussian")
+    with pytest.raises(ValueError, match="channels"):
+        pixelcnn.PixelCNN(channels=2)
+    assert math.isclose(pixelcnn.channel_groups(6).tolist()[3], 1)
+
+
+def test_train_recipe_lowers_the_bits(bsds_dir, tmp_path):
+    path = tmp_path / "pixelcnn.pt"
+    history = pixelcnn.train_recipe(
+        "gated", 30, path, crop_size=12, batch_size=4, hidden=6, num_layers=2, progress=False
+    )
+    first, last = history.records[0]["loss"], history.last("loss", 1)
+    assert 0 < last < first  # bits per subpixel fall from about 8
+    state = torch.load(path, weights_only=False)
+    assert state["step"] == 30 and state["extra"]["name"] == "gated"
