@@ -262,9 +262,29 @@ def log_probabilities(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     return _discretized_logistic_log_probs(params, model.mixtures)
 
 
+def _logistic_log_prob_at(
+    params: torch.Tensor, values: torch.Tensor, mixtures: int
+) -> torch.Tensor:
+    """log p(value) of the discretized logistic mixture at the observed values only (B, C, H, W):
+    the same numbers as _discretized_logistic_log_probs, without the 256 bins (training speed)."""
+    logits, means, log_scales = params.split(mixtures, dim=2)
+    log_scales = log_scales.clamp(min=-7.0)
+    centre = (values.float() / 127.5 - 1).unsqueeze(2)  # (B, C, 1, H, W)
+    inverse = torch.exp(-log_scales)
+    plus = inverse * (centre + 1 / 255 - means)
+    minus = inverse * (centre - 1 / 255 - means)
+    log_mass = torch.log((torch.sigmoid(plus) - torch.sigmoid(minus)).clamp(min=1e-12))
+    log_low, log_high = plus - F.softplus(plus), -F.softplus(minus)
+    v = values.unsqueeze(2)
+    log_bins = torch.where(v == 0, log_low, torch.where(v == 255, log_high, log_mass))
+    return torch.logsumexp(log_bins + F.log_softmax(logits, dim=2), dim=2)
+
+
 def _nats(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """-log p(x_i | x_<i) for every subpixel: (B, C, H, W) in nats."""
     values = torch.round(x * 255).long().clamp(0, 255)
+    if model.output == "logistic_mixture":
+        return -_logistic_log_prob_at(model(x), values, model.mixtures)
     return -log_probabilities(model, x).gather(2, values.unsqueeze(2)).squeeze(2)
 
 

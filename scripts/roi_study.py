@@ -94,25 +94,39 @@ def thesis_table(classifier, kodak) -> dict:
     return table
 
 
-def imagenet_agreement(classifier, count: int) -> dict:
-    agree = {"uniform": 0, "roi": 0}
-    confidence = {"original": [], "uniform": [], "roi": []}
+AGREEMENT_CODERS = {
+    "rdo (base 75, floor 0.05)": dict(mode="rdo", base_quality=75, weight_floor=0.05),
+    "rdo (base 75, floor 0.2)": dict(mode="rdo", base_quality=75, weight_floor=0.2),
+    "linear 20-80 (dead zones)": dict(mode="single", q_start=20, q_end=80),
+}
+
+
+def imagenet_agreement(classifier, count: int, coders: dict | None = None) -> dict:
+    """Top-1 agreement with the original's prediction, uniform JPEG q50 vs ROI files of the same size."""
+    coders = AGREEMENT_CODERS if coders is None else coders
+    agree = {"uniform": 0, **{name: 0 for name in coders}}
+    confidence = {"original": [], **{name: [] for name in agree}}
+    sizes = {name: [] for name in coders}
     for n, (image, _index, _name) in enumerate(data.imagenet_samples(limit=count)):
         if image.ndim == 2:
             image = np.repeat(image[..., None], 3, axis=2)
         original = cam.predict(classifier, image, 1)[0]
         heat = roi_map(classifier, image)
         uniform = roi.uniform_jpeg(image, 50)
-        encoded = roi.encode(image, heat, mode="rdo", target_bytes=len(uniform), base_quality=75)
+        files = {"uniform": uniform}
+        for name, options in coders.items():
+            files[name] = roi.encode(image, heat, target_bytes=len(uniform), **options)
+            sizes[name].append(len(files[name]) / len(uniform) - 1)
         confidence["original"].append(original[2])
-        for label, file in (("uniform", uniform), ("roi", encoded)):
+        for label, file in files.items():
             ranked = cam.predict(classifier, roi.decode(file), 1000)
             agree[label] += ranked[0][0] == original[0]
             confidence[label].append(next(p for c, _, p in ranked if c == original[0]))
         if n % 25 == 0:
             print("imagenet", n, agree, flush=True)
     return {"images": count, "top1_agreement": {k: v / count for k, v in agree.items()},
-            "mean_probability_of_the_original_top1": {k: float(np.mean(v)) for k, v in confidence.items()}}  # fmt: skip
+            "mean_probability_of_the_original_top1": {k: float(np.mean(v)) for k, v in confidence.items()},
+            "largest_size_error": {k: float(np.max(np.abs(v))) for k, v in sizes.items()}}  # fmt: skip
 
 
 def main() -> None:
