@@ -32,6 +32,9 @@ __all__ = [
     "bits_per_subpixel",
     "bits_map",
     "sample",
+    "FREQUENCY_TOTAL",
+    "compress",
+    "decompress",
     "ARCHITECTURES",
     "build_model",
     "train_recipe",
@@ -329,6 +332,70 @@ def sample(
                     x[:, channel, row, col] = value.to(device).float() / 255
     out = (x * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
     return out[..., 0] if model.channels == 1 else out
+
+
+#: integer frequencies per subpixel sum to this; every value keeps at least 1 (so nothing is impossible)
+FREQUENCY_TOTAL = 1 << 16
+
+
+def _frequencies(log_probs: torch.Tensor) -> np.ndarray:
+    """(..., 256) log probabilities -> integer frequencies (..., 256) >= 1 summing to FREQUENCY_TOTAL.
+
+    The coder sees only these integers, so encoder and decoder agree exactly even if their floating-
+    point probabilities differed in the last bits (they do not here, but the integers make it certain).
+    """
+    probs = log_probs.double().exp().cpu().numpy()
+    free = FREQUENCY_TOTAL - 256
+    counts = np.floor(probs * free).astype(np.int64) + 1
+    counts[..., 0] += FREQUENCY_TOTAL - counts.sum(
+        axis=-1
+    )  # the rounding remainder goes to value 0
+    return counts
+
+
+def compress(model: torch.nn.Module, image) -> bytes:
+    """Lossless: code every subpixel with the model's p(x_i | x_<i) (one parallel forward pass)."""
+    from . import entropy
+
+    x = _as_input(model, image)
+    if x.shape[0] != 1:
+        raise ValueError("compress codes one image")
+    with torch.no_grad():
+        log_probs = log_probabilities(model, x)[0]  # (C, 256, H, W)
+    values = torch.round(x[0] * 255).long().cpu().numpy()  # (C, H, W)
+    order = log_probs.permute(2, 3, 0, 1).reshape(-1, 256)  # raster order, R G B within a pixel
+    symbols = values.transpose(1, 2, 0).reshape(-1)
+    counts = _frequencies(order)
+    return entropy.fast_encode(symbols, counts / FREQUENCY_TOTAL)
+
+
+def decompress(model: torch.nn.Module, data: bytes, shape: tuple[int, ...]) -> np.ndarray:
+    """Decode bytes from ``compress``: one forward pass per subpixel (slow: H x W x C passes).
+
+    shape: (H, W, 3) or (H, W). Returns the uint8 image, bit-exact.
+    """
+    import constriction
+
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != model.channels):
+        raise ValueError(f"shape must be (H, W, {model.channels}) or (H, W), got {shape}")
+    height, width = shape[:2]
+    if len(data) % 4:
+        raise ValueError("not a compressed stream (whole 32-bit words expected)")
+    device = next(model.parameters()).device
+    words = np.frombuffer(bytes(data), dtype="<u4").astype(np.uint32)
+    decoder = constriction.stream.queue.RangeDecoder(words)
+    x = torch.zeros(1, model.channels, height, width, device=device)
+    with torch.no_grad():
+        for row in range(height):
+            for col in range(width):
+                for channel in range(model.channels):
+                    log_probs = log_probabilities(model, x)[0, channel, :, row, col]
+                    probs = _frequencies(log_probs[None])[0] / FREQUENCY_TOTAL
+                    model_ = constriction.stream.model.Categorical(probs, perfect=False)
+                    value = int(decoder.decode(model_))
+                    x[0, channel, row, col] = value / 255
+    out = torch.round(x[0] * 255).byte().permute(1, 2, 0).cpu().numpy()
+    return out[..., 0] if len(shape) == 2 else out
 
 
 #: name -> (class, default keyword arguments)

@@ -129,3 +129,18 @@ def test_mixture_loss_at_the_values_equals_the_full_table():
         table = pixelcnn.log_probabilities(model, x).gather(2, values.unsqueeze(2)).squeeze(2)
         direct = -pixelcnn._nats(model, x)
     torch.testing.assert_close(direct, table, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [pixelcnn.PixelCNN, pixelcnn.GatedPixelCNN])
+def test_lossless_round_trip_and_length_near_the_ideal(cls):
+    from skimage import data as skdata
+
+    torch.manual_seed(0)
+    model = cls(channels=3, hidden=12, num_layers=2, output="logistic_mixture", mixtures=2).eval()
+    crop = skdata.astronaut()[100:108, 200:210]
+    payload = pixelcnn.compress(model, crop)
+    assert np.array_equal(pixelcnn.decompress(model, payload, crop.shape), crop)
+    ideal_bits = pixelcnn.bits_per_subpixel(model, crop) * crop.size
+    assert 8 * len(payload) <= ideal_bits * 1.01 + 64  # within 1 % and two 32-bit words
+    with pytest.raises(ValueError):
+        pixelcnn.decompress(model, payload, (8, 10, 4))
