@@ -24,6 +24,7 @@ __all__ = [
     "ideal_code_length",
     "fast_encode",
     "fast_decode",
+    "adaptive_code_length",
 ]
 
 
@@ -383,3 +384,30 @@ def fast_decode(data: bytes, num_symbols: int, probabilities) -> np.ndarray:
             constriction.stream.model.Categorical(probabilities, perfect=False), num_symbols
         )
     return decoder.decode(constriction.stream.model.Categorical(perfect=False), probabilities)
+
+
+def adaptive_code_length(symbols, alphabet: int = 256, contexts=None) -> float:
+    """Bits an adaptive counting model spends on a stream: each symbol costs -log2 of
+    (count + 1) / (total + alphabet) in its context, then its count grows (Laplace's rule).
+
+    Encoder and decoder update the same counts, so an arithmetic coder reaches this length (within a
+    few bytes) without sending any table. ``contexts`` (one small int per symbol) keeps separate counts.
+    """
+    symbols = np.asarray(symbols, dtype=np.int64).ravel()
+    if symbols.size and (symbols.min() < 0 or symbols.max() >= alphabet):
+        raise ValueError(f"symbols must lie in 0..{alphabet - 1}")
+    keys = np.zeros_like(symbols) if contexts is None else np.asarray(contexts, np.int64).ravel()
+    if keys.shape != symbols.shape:
+        raise ValueError("contexts must have one entry per symbol")
+    bits = 0.0
+    for key in np.unique(keys):
+        stream = symbols[keys == key]
+        # the count of symbol s before position t, and the number of symbols before t
+        before = np.zeros(stream.size, dtype=np.int64)
+        seen: dict[int, int] = {}
+        for t, symbol in enumerate(stream.tolist()):
+            before[t] = seen.get(symbol, 0)
+            seen[symbol] = before[t] + 1
+        totals = np.arange(stream.size)
+        bits += float(-np.log2((before + 1) / (totals + alphabet)).sum())
+    return bits

@@ -184,3 +184,19 @@ def test_range_coder_bad_input():
         entropy.RangeDecoder("abc")
     with pytest.raises(ValueError):
         entropy.RangeDecoder(b"").target(0)
+
+
+def test_adaptive_code_length():
+    # a constant stream costs less and less: sum_t -log2((t + 1) / (t + alphabet))
+    bits = entropy.adaptive_code_length([3] * 10, alphabet=4)
+    expected = -sum(np.log2((t + 1) / (t + 4)) for t in range(10))
+    assert bits == pytest.approx(expected)
+    # contexts keep separate counts: two interleaved constant streams in two contexts
+    mixed = entropy.adaptive_code_length([0, 1] * 5, alphabet=4, contexts=[0, 1] * 5)
+    assert mixed == pytest.approx(2 * entropy.adaptive_code_length([0] * 5, alphabet=4))
+    # and it approaches the empirical entropy on a long i.i.d. stream
+    rng = np.random.default_rng(0)
+    stream = rng.choice(4, size=20000, p=[0.5, 0.25, 0.125, 0.125])
+    assert entropy.adaptive_code_length(stream, 4) / stream.size == pytest.approx(1.75, abs=0.01)
+    with pytest.raises(ValueError):
+        entropy.adaptive_code_length([0, 7], alphabet=4)

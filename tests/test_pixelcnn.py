@@ -144,3 +144,13 @@ def test_lossless_round_trip_and_length_near_the_ideal(cls):
     assert 8 * len(payload) <= ideal_bits * 1.01 + 64  # within 1 % and two 32-bit words
     with pytest.raises(ValueError):
         pixelcnn.decompress(model, payload, (8, 10, 4))
+
+
+def test_med_predictor_and_baseline():
+    plane = np.array([[10, 20], [30, 99]])
+    # pixel (1,1): a=30, b=20, c=10 -> c <= min(a, b): predict max = 30
+    assert pixelcnn.med_predict(plane)[1, 1] == 30
+    ramp = np.add.outer(np.arange(32), np.arange(32)).astype(np.uint8)
+    flat_bits = pixelcnn.med_bits_per_subpixel(ramp)
+    noisy = np.random.default_rng(0).integers(0, 256, (32, 32), dtype=np.uint8)
+    assert flat_bits < 1.5 < 7.5 < pixelcnn.med_bits_per_subpixel(noisy)
