@@ -31,6 +31,8 @@ __all__ = [
     "GDN",
     "quantize",
     "PROXIES",
+    "ProxyCodec",
+    "compare_proxies",
     "QUALITY_LAMBDAS",
     "load_pretrained",
     "compress",
@@ -123,6 +125,98 @@ def quantize(y: torch.Tensor, proxy: str = "noise", alpha: float = 5.0) -> torch
     if proxy == "round":
         return torch.round(y)
     raise ValueError(f"unknown proxy {proxy!r}; expected one of {PROXIES}")
+
+
+class ProxyCodec(torch.nn.Module):
+    """A small factorized-prior codec (Ballé et al. 2017 shape: three strided convolutions with GDN,
+    a factorized entropy model, the mirror with IGDN) whose training quantizer is a choice of proxy.
+
+    forward(x, proxy) -> {"x_hat", "likelihoods": {"y"}}: in training y goes through ``quantize(y,
+    proxy)``; in eval mode it is rounded. The likelihood is the learned density's mass at the quantized
+    values (for "noise": its density convolved with the unit box, as in CompressAI).
+    """
+
+    def __init__(self, N: int = 32, M: int = 48):
+        super().__init__()
+        from compressai.entropy_models import EntropyBottleneck
+
+        conv = torch.nn.Conv2d
+        deconv = torch.nn.ConvTranspose2d
+        self.g_a = torch.nn.Sequential(
+            conv(3, N, 5, 2, 2), GDN(N), conv(N, N, 5, 2, 2), GDN(N), conv(N, M, 5, 2, 2)
+        )
+        self.g_s = torch.nn.Sequential(
+            deconv(M, N, 5, 2, 2, 1), GDN(N, inverse=True),
+            deconv(N, N, 5, 2, 2, 1), GDN(N, inverse=True),
+            deconv(N, 3, 5, 2, 2, 1),
+        )  # fmt: skip
+        self.entropy_bottleneck = EntropyBottleneck(M)
+
+    def forward(self, x: torch.Tensor, proxy: str = "noise") -> dict:
+        y = self.g_a(x)
+        y_hat = quantize(y, proxy if self.training else "round")
+        channels = y_hat.shape[1]
+        values = y_hat.transpose(0, 1).reshape(channels, 1, -1)
+        likelihood, _, _ = self.entropy_bottleneck._likelihood(values)
+        likelihood = likelihood.clamp(min=1e-9).reshape(channels, y_hat.shape[0], *y_hat.shape[2:])
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": likelihood.transpose(0, 1)}}
+
+
+def compare_proxies(
+    proxies: tuple[str, ...] = ("noise", "ste", "soft"),
+    num_steps: int = 1500,
+    lmbda: float = 0.0067,
+    crop_size: int = 64,
+    batch_size: int = 8,
+    lr: float = 1e-3,
+    seed: int = 0,
+    evaluation_images: int = 4,
+) -> dict[str, dict]:
+    """Train one ProxyCodec per proxy on the same BSDS500 crops; evaluate all with real rounding.
+
+    Returns {proxy: {"history": training.History, "bpp", "psnr"}} (bpp from the likelihoods of the
+    rounded latents on central crops of the first Kodak images, or of the sample photos offline).
+    """
+    from . import metrics
+
+    pictures = list(data.sample_images(evaluation_images, size=256, quiet=True).values())
+    results = {}
+    for proxy in proxies:
+        if proxy not in PROXIES:
+            raise ValueError(f"unknown proxy {proxy!r}; expected some of {PROXIES}")
+        config.seed_everything(seed)
+        model = ProxyCodec()
+        crops = data.RandomCrops(data.bsds500("all"), crop_size=crop_size, seed=seed)
+        criterion = RateDistortionLoss(lmbda)
+
+        def loss_fn(model, batch, proxy=proxy, criterion=criterion):
+            terms = criterion(model(batch, proxy), batch)
+            return terms["loss"], {"bpp": terms["bpp"], "psnr": -10 * torch.log10(terms["mse"])}
+
+        history = training.train(
+            model,
+            crops.batches(batch_size, seed=seed),
+            loss_fn,
+            num_steps,
+            optimizer=torch.optim.Adam(model.parameters(), lr=lr),
+            log_every=10,
+            grad_clip=1.0,
+            progress=False,
+        )
+        bpps, psnrs = [], []
+        with torch.no_grad():
+            for picture in pictures:
+                x = images.to_tensor(picture, device=next(model.parameters()).device)
+                out = model(x)
+                pixels = x.shape[-2] * x.shape[-1]
+                bpps.append(float(torch.log2(out["likelihoods"]["y"]).sum() / -pixels))
+                psnrs.append(metrics.psnr(picture, images.to_uint8(out["x_hat"].clamp(0, 1))))
+        results[proxy] = {
+            "history": history,
+            "bpp": float(np.mean(bpps)),
+            "psnr": float(np.mean(psnrs)),
+        }
+    return results
 
 
 class RateDistortionLoss(torch.nn.Module):

@@ -151,3 +151,21 @@ def test_quantization_proxies():
     assert (gentle - y).abs().max() < 1e-3  # alpha -> 0 is the identity
     with pytest.raises(ValueError, match="proxy"):
         autoencoder.quantize(y, "dither")
+
+
+def test_proxy_codec_and_comparison_run(bsds_dir):
+    model = autoencoder.ProxyCodec(N=6, M=6)
+    x = torch.rand(2, 3, 32, 32)
+    for proxy in autoencoder.PROXIES:
+        out = model(x, proxy)
+        assert out["x_hat"].shape == x.shape
+        assert torch.all(out["likelihoods"]["y"] > 0) and torch.all(out["likelihoods"]["y"] <= 1)
+    model.eval()
+    rounded = model.g_a(x).round()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x)["x_hat"], model.g_s(rounded))
+    results = autoencoder.compare_proxies(
+        num_steps=3, crop_size=32, batch_size=2, evaluation_images=1
+    )
+    assert set(results) == {"noise", "ste", "soft"}
+    assert all(r["bpp"] > 0 and r["psnr"] > 0 for r in results.values())
