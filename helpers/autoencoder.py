@@ -406,8 +406,9 @@ def compress(model: torch.nn.Module, image) -> bytes:
     return header + lengths + b"".join(strings)
 
 
-def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
-    """Decode bytes from ``compress`` with the same model: uint8 RGB (H, W, 3)."""
+def decompress(model: torch.nn.Module, data: bytes, as_tensor: bool = False):
+    """Decode bytes from ``compress`` with the same model: uint8 RGB (H, W, 3), or with as_tensor the
+    decoder's float output (1, 3, H, W) in [0, 1] (to compare with a forward pass before rounding)."""
     data = bytes(data)
     size = struct.calcsize(">4sHHHHB")
     if len(data) < size or data[:4] != _MAGIC:
@@ -425,7 +426,8 @@ def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
         offset += length
     with torch.no_grad():
         x_hat = model.decompress(strings, (latent_h, latent_w))["x_hat"]
-    return images.to_uint8(x_hat[..., :height, :width].clamp(0, 1))
+    x_hat = x_hat[..., :height, :width].clamp(0, 1)
+    return x_hat if as_tensor else images.to_uint8(x_hat)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -100,6 +100,8 @@ def test_compress_decompress_round_trip_matches_the_forward_pass(name):
     with torch.no_grad():
         forward = model(padded)["x_hat"][..., :40, :70].clamp(0, 1)
     assert np.abs(decoded.astype(int) - images.to_uint8(forward).astype(int)).max() <= 1
+    as_float = autoencoder.decompress(model, data, as_tensor=True)
+    assert float((as_float - forward).abs().max()) <= 1e-4
     with pytest.raises(ValueError, match="header"):
         autoencoder.decompress(model, b"JUNK" + data[4:])
     with pytest.raises(ValueError):
