@@ -39,6 +39,7 @@ __all__ = [
     "decompress",
     "ARCHITECTURES",
     "build_model",
+    "load_pretrained",
     "train_recipe",
     "main",
 ]
@@ -444,6 +445,29 @@ def build_model(name: str = "gated", **options) -> torch.nn.Module:
         raise ValueError(f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES)}")
     cls, defaults = ARCHITECTURES[name]
     return cls(**{**defaults, **options})
+
+
+def load_pretrained(name: str = "gated") -> torch.nn.Module:
+    """The shipped model (helpers/weights, listed in MANIFEST.json) in eval mode on config.device()."""
+    import json
+
+    weights = Path(__file__).parent / "weights"
+    manifest = json.loads((weights / "MANIFEST.json").read_text())["checkpoints"]
+    found = [f for f, e in manifest.items() if e.get("architecture") == f"pixelcnn-{name}"]
+    if not found:
+        raise FileNotFoundError(
+            f"no shipped PixelCNN {name!r}; train one: python -m helpers.pixelcnn --name {name} --out ..."
+        )
+    state = torch.load(weights / found[0], map_location="cpu", weights_only=False)
+    extra = state["extra"]
+    model = build_model(
+        extra["name"],
+        output=extra["output"],
+        hidden=extra["hidden"],
+        num_layers=extra["num_layers"],
+    )
+    model.load_state_dict(state["model"])
+    return model.eval().to(config.device())
 
 
 def train_recipe(

@@ -154,3 +154,18 @@ def test_med_predictor_and_baseline():
     flat_bits = pixelcnn.med_bits_per_subpixel(ramp)
     noisy = np.random.default_rng(0).integers(0, 256, (32, 32), dtype=np.uint8)
     assert flat_bits < 1.5 < 7.5 < pixelcnn.med_bits_per_subpixel(noisy)
+
+
+def test_shipped_model_codes_a_crop_losslessly():
+    from skimage import data as skdata
+
+    model = pixelcnn.load_pretrained("gated")
+    crop = skdata.astronaut()[200:206, 180:188]
+    payload = pixelcnn.compress(model, crop)
+    assert np.array_equal(pixelcnn.decompress(model, payload, crop.shape), crop)
+    assert 8 * len(payload) <= pixelcnn.bits_per_subpixel(model, crop) * crop.size * 1.01 + 64
+    assert (
+        pixelcnn.bits_per_subpixel(model, skdata.astronaut()[:64, :64]) < 6
+    )  # trained, not uniform (8)
+    with pytest.raises(FileNotFoundError):
+        pixelcnn.load_pretrained("pixelcnn")
