@@ -134,6 +134,15 @@ class _Head(torch.nn.Module):
         return params.view(batch, self.channels, self.per, height, width)
 
 
+def _describe(model: torch.nn.Module, channels: int, output: str, mixtures: int) -> bool:
+    """Check and store what both models share (channels, output kind); return whether it is colour."""
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
+    _output_channels(output, mixtures)  # raises for an unknown output
+    model.channels, model.output, model.mixtures = channels, output, mixtures
+    return channels == 3
+
+
 class PixelCNN(torch.nn.Module):
     """PixelCNN (van den Oord et al. 2016): a 7x7 type-A masked convolution, residual blocks of 3x3
     type-B ones, and a head of 1x1 masked convolutions. Its receptive field has a blind spot (the
@@ -152,10 +161,7 @@ class PixelCNN(torch.nn.Module):
         mixtures: int = 5,
     ):
         super().__init__()
-        colour = channels == 3
-        if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
-        self.channels, self.output, self.mixtures = channels, output, mixtures
+        colour = _describe(self, channels, output, mixtures)
         groups = channel_groups(hidden, colour)
         self.first = MaskedConv2d(channels, hidden, 7, "A", None, groups, colour)
         self.blocks = torch.nn.ModuleList(
@@ -220,10 +226,7 @@ class GatedPixelCNN(torch.nn.Module):
         mixtures: int = 5,
     ):
         super().__init__()
-        colour = channels == 3
-        if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
-        self.channels, self.output, self.mixtures = channels, output, mixtures
+        colour = _describe(self, channels, output, mixtures)
         self.layers = torch.nn.ModuleList(
             [_GatedLayer(hidden, 7, colour, True, channels)]
             + [_GatedLayer(hidden, kernel, colour, False, hidden) for _ in range(num_layers - 1)]
