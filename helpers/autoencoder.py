@@ -306,7 +306,7 @@ def train_recipe(
         grad_clip=1.0,
         progress=progress,
         extra=extra,
-        lr_schedule=None if lr_drop_at is None else (lambda s: lr if s < lr_drop_at else lr / 10),
+        lr_schedule=training.drop_schedule(lr, lr_drop_at),
     )
     extra["aux_loss"] = fit_quantiles(model)
     training.save_checkpoint(

@@ -25,6 +25,7 @@ __all__ = [
     "fast_encode",
     "fast_decode",
     "adaptive_code_length",
+    "interval_steps",
 ]
 
 
@@ -411,3 +412,35 @@ def adaptive_code_length(symbols, alphabet: int = 256, contexts=None) -> float:
         totals = np.arange(stream.size)
         bits += float(-np.log2((before + 1) / (totals + alphabet)).sum())
     return bits
+
+
+def interval_steps(message, frequencies: Mapping[object, int] | None = None) -> list[dict]:
+    """Arithmetic coding with exact fractions, for teaching: the interval after every symbol.
+
+    frequencies: counts per symbol (default: the message's own counts). Returns one dict per step
+    with the symbol, the interval [low, high) as Fractions, and the bits needed so far,
+    ceil(-log2(high - low)) + 1, which is what the final interval costs to name.
+    """
+    from fractions import Fraction
+    from math import ceil, log2
+
+    symbols = list(message)
+    if not symbols:
+        raise ValueError("message must contain at least one symbol")
+    if frequencies is None:
+        frequencies = {s: symbols.count(s) for s in dict.fromkeys(symbols)}
+    missing = [s for s in symbols if frequencies.get(s, 0) <= 0]
+    if missing:
+        raise ValueError(f"symbol {missing[0]!r} has no (positive) frequency")
+    total = sum(frequencies.values())
+    starts, running = {}, 0
+    for symbol, count in frequencies.items():
+        starts[symbol], running = running, running + count
+    low, width = Fraction(0), Fraction(1)
+    steps = []
+    for symbol in symbols:
+        low += width * Fraction(starts[symbol], total)
+        width *= Fraction(frequencies[symbol], total)
+        bits = ceil(-log2(width)) + 1 if width < 1 else 0
+        steps.append({"symbol": symbol, "low": low, "high": low + width, "bits": bits})
+    return steps

@@ -29,12 +29,14 @@ __all__ = [
     "GatedPixelCNN",
     "OUTPUTS",
     "log_probabilities",
+    "bits_loss",
     "bits_per_subpixel",
     "bits_map",
     "sample",
     "med_predict",
     "med_bits_per_subpixel",
     "FREQUENCY_TOTAL",
+    "receptive_field",
     "compress",
     "decompress",
     "ARCHITECTURES",
@@ -265,10 +267,43 @@ def _discretized_logistic_log_probs(params: torch.Tensor, mixtures: int) -> torc
 
 def log_probabilities(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Normalized log probabilities (natural log) of all 256 values: (B, C, 256, H, W)."""
-    params = model(x)
+    return _params_to_log_probs(model, model(x))
+
+
+def _params_to_log_probs(model: torch.nn.Module, params: torch.Tensor) -> torch.Tensor:
     if model.output == "softmax":
         return F.log_softmax(params, dim=2)
     return _discretized_logistic_log_probs(params, model.mixtures)
+
+
+def receptive_field(model: torch.nn.Module, probe: int = 48) -> tuple[int, int, int]:
+    """(rows above, columns left, columns right) that can change one output, found by a gradient
+    probe on a random input; the decoder only needs that many rows of context."""
+    device = next(model.parameters()).device
+    x = torch.rand(1, model.channels, probe, probe, device=device, requires_grad=True)
+    with torch.enable_grad():
+        model(x)[0, :, :, probe - 1, probe // 2].sum().backward()
+    rows, cols = torch.nonzero(x.grad[0].abs().sum(dim=0), as_tuple=True)
+    if rows.numel() == 0:  # the outputs ignore the input (e.g. an untrained, zeroed model)
+        return 0, 0, 0
+    above = probe - 1 - int(rows.min())
+    left, right = probe // 2 - int(cols.min()), int(cols.max()) - probe // 2
+    if above >= probe - 1 or left >= probe // 2 or right >= probe // 2 - 1:
+        if probe >= 1024:
+            raise ValueError("the receptive field is wider than 1024 pixels")
+        return receptive_field(model, 2 * probe)  # it reached the probe's edge: look wider
+    return above, left, right
+
+
+def _row_log_probs(model: torch.nn.Module, x: torch.Tensor, row: int, above: int) -> torch.Tensor:
+    """Log probabilities (B, C, 256, W) of one row from only the rows that can influence it.
+
+    Encoder and decoder both call this with the same window shape, so their floating-point
+    arithmetic is the same operation for operation (what bit-exact decoding needs).
+    """
+    top = max(0, row - above)
+    params = model(x[:, :, top : row + 1, :])[:, :, :, -1:, :]
+    return _params_to_log_probs(model, params)[:, :, :, 0, :]
 
 
 def _logistic_log_prob_at(
@@ -295,6 +330,11 @@ def _nats(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     if model.output == "logistic_mixture":
         return -_logistic_log_prob_at(model(x), values, model.mixtures)
     return -log_probabilities(model, x).gather(2, values.unsqueeze(2)).squeeze(2)
+
+
+def bits_loss(model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """The training loss: mean bits per subpixel of a batch (B, C, H, W) in [0, 1], differentiable."""
+    return _nats(model, batch).mean() / math.log(2)
 
 
 def bits_per_subpixel(model: torch.nn.Module, image) -> float:
@@ -329,11 +369,12 @@ def sample(
     generator = torch.Generator(device="cpu").manual_seed(seed)
     x = torch.zeros(num_samples, model.channels, height, width, device=device)
     model.eval()
+    above = receptive_field(model)[0]
     with torch.no_grad():
         for row in range(height):
             for col in range(width):
                 for channel in range(model.channels):
-                    probs = log_probabilities(model, x)[:, channel, :, row, col].exp().cpu()
+                    probs = _row_log_probs(model, x, row, above)[:, channel, :, col].exp().cpu()
                     value = torch.multinomial(probs, 1, generator=generator)[:, 0]
                     x[:, channel, row, col] = value.to(device).float() / 255
     out = (x * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
@@ -391,14 +432,16 @@ def _frequencies(log_probs: torch.Tensor) -> np.ndarray:
 
 
 def compress(model: torch.nn.Module, image) -> bytes:
-    """Lossless: code every subpixel with the model's p(x_i | x_<i) (one parallel forward pass)."""
+    """Lossless: code every subpixel with the model's p(x_i | x_<i), one model pass per row."""
     from . import entropy
 
     x = _as_input(model, image)
     if x.shape[0] != 1:
         raise ValueError("compress codes one image")
+    above = receptive_field(model)[0]
     with torch.no_grad():
-        log_probs = log_probabilities(model, x)[0]  # (C, 256, H, W)
+        rows = [_row_log_probs(model, x, row, above)[0] for row in range(x.shape[2])]
+    log_probs = torch.stack(rows, dim=2)  # (C, 256, H, W)
     values = torch.round(x[0] * 255).long().cpu().numpy()  # (C, H, W)
     order = log_probs.permute(2, 3, 0, 1).reshape(-1, 256)  # raster order, R G B within a pixel
     symbols = values.transpose(1, 2, 0).reshape(-1)
@@ -407,9 +450,10 @@ def compress(model: torch.nn.Module, image) -> bytes:
 
 
 def decompress(model: torch.nn.Module, data: bytes, shape: tuple[int, ...]) -> np.ndarray:
-    """Decode bytes from ``compress``: one forward pass per subpixel (slow: H x W x C passes).
+    """Decode bytes from ``compress``: one model pass per subpixel (H x W x C passes), each on
+    the few rows of context the receptive field needs. Returns the uint8 image, bit-exact.
 
-    shape: (H, W, 3) or (H, W). Returns the uint8 image, bit-exact.
+    shape: (H, W, 3) or (H, W).
     """
     import constriction
 
@@ -422,11 +466,12 @@ def decompress(model: torch.nn.Module, data: bytes, shape: tuple[int, ...]) -> n
     words = np.frombuffer(bytes(data), dtype="<u4").astype(np.uint32)
     decoder = constriction.stream.queue.RangeDecoder(words)
     x = torch.zeros(1, model.channels, height, width, device=device)
+    above = receptive_field(model)[0]
     with torch.no_grad():
         for row in range(height):
             for col in range(width):
                 for channel in range(model.channels):
-                    log_probs = log_probabilities(model, x)[0, channel, :, row, col]
+                    log_probs = _row_log_probs(model, x, row, above)[0, channel, :, col]
                     probs = _frequencies(log_probs[None])[0] / FREQUENCY_TOTAL
                     model_ = constriction.stream.model.Categorical(probs, perfect=False)
                     value = int(decoder.decode(model_))
@@ -496,8 +541,7 @@ def train_recipe(
     crops = data.RandomCrops(data.bsds500("all"), crop_size=crop_size, seed=seed)
 
     def loss_fn(model, batch):
-        bits = _nats(model, batch).mean() / math.log(2)
-        return bits, {}
+        return bits_loss(model, batch), {}
 
     extra = dict(name=name, output=output, hidden=hidden, num_layers=num_layers,
                  crop_size=crop_size, batch_size=batch_size, lr=lr, lr_drop_at=lr_drop_at,
@@ -514,7 +558,7 @@ def train_recipe(
         grad_clip=1.0,
         progress=progress,
         extra=extra,
-        lr_schedule=None if lr_drop_at is None else (lambda s: lr if s < lr_drop_at else lr / 10),
+        lr_schedule=training.drop_schedule(lr, lr_drop_at),
     )
 
 

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from . import config
 
-__all__ = ["History", "train", "save_checkpoint", "load_checkpoint"]
+__all__ = ["History", "train", "save_checkpoint", "load_checkpoint", "drop_schedule"]
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, float]]
 
@@ -102,6 +102,16 @@ def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, dict):
         return {k: _to_device(v, device) for k, v in batch.items()}
     return batch
+
+
+def drop_schedule(
+    lr: float, drop_at: int | None = None, factor: float = 10.0
+) -> Callable[[int], float]:
+    """lr until step ``drop_at``, then lr / factor: a function of the step, so a resumed run (whose
+    checkpoint stores the optimizer's old learning rate) still follows the recipe's values."""
+    if lr <= 0 or factor <= 0:
+        raise ValueError(f"lr and factor must be positive, got {lr} and {factor}")
+    return lambda step: lr if drop_at is None or step < drop_at else lr / factor
 
 
 def train(

@@ -200,3 +200,20 @@ def test_adaptive_code_length():
     assert entropy.adaptive_code_length(stream, 4) / stream.size == pytest.approx(1.75, abs=0.01)
     with pytest.raises(ValueError):
         entropy.adaptive_code_length([0, 7], alphabet=4)
+
+
+def test_interval_steps_shrink_by_each_probability():
+    from fractions import Fraction
+
+    steps = entropy.interval_steps("ABA", {"A": 3, "B": 1})
+    assert [s["symbol"] for s in steps] == ["A", "B", "A"]
+    # A -> [0, 3/4); B -> [9/16, 3/4); A -> [9/16, 9/16 + 3/64)
+    assert (steps[0]["low"], steps[0]["high"]) == (0, Fraction(3, 4))
+    assert (steps[1]["low"], steps[1]["high"]) == (Fraction(9, 16), Fraction(3, 4))
+    assert steps[2]["high"] - steps[2]["low"] == Fraction(9, 64)
+    width = steps[-1]["high"] - steps[-1]["low"]
+    assert steps[-1]["bits"] == math.ceil(-math.log2(width)) + 1
+    with pytest.raises(ValueError, match="frequency"):
+        entropy.interval_steps("ABC", {"A": 3, "B": 1})
+    with pytest.raises(ValueError, match="at least one"):
+        entropy.interval_steps("")

@@ -169,3 +169,33 @@ def test_shipped_model_codes_a_crop_losslessly():
     )  # trained, not uniform (8)
     with pytest.raises(FileNotFoundError):
         pixelcnn.load_pretrained("pixelcnn")
+
+
+@pytest.mark.parametrize("cls", [pixelcnn.PixelCNN, pixelcnn.GatedPixelCNN])
+def test_receptive_field_matches_the_gradient_reach(cls):
+    model = cls(channels=3, hidden=12, num_layers=3, output="softmax")
+    above, left, right = pixelcnn.receptive_field(model)
+    assert above >= 1 and left >= 1 and right >= 1
+    # an output at row 20 does not move when a pixel more than ``above`` rows up changes
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 24, 24)
+    far = x.clone()
+    far[0, :, 20 - above - 1, :] = 1 - far[0, :, 20 - above - 1, :]
+    near = x.clone()
+    near[0, :, 20 - above, 12 - left : 12 + right + 1] = 0.0
+    with torch.no_grad():
+        base = model(x)[0, :, :, 20, 12]
+        assert torch.equal(model(far)[0, :, :, 20, 12], base)
+        assert not torch.equal(model(near)[0, :, :, 20, 12], base)
+
+
+def test_bits_loss_is_the_mean_of_the_bits_map():
+    torch.manual_seed(0)
+    model = pixelcnn.GatedPixelCNN(channels=3, hidden=12, num_layers=2)
+    image = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    loss = pixelcnn.bits_loss(model, x)
+    assert loss.requires_grad
+    assert float(loss) == pytest.approx(
+        pixelcnn.bits_map(model, image).sum() / image.size, rel=1e-5
+    )

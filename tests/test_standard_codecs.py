@@ -139,3 +139,16 @@ def test_pillow_jpeg_matches_compressai_on_kodak(kodak_dir, tmp_path, monkeypatc
         assert averaged[quality]["psnr"] == pytest.approx(published["psnr"][index], abs=0.3), (
             quality
         )
+
+
+def test_lossless_bits_round_trip_and_rank():
+    rng = np.random.default_rng(0)
+    smooth = np.cumsum(rng.integers(-2, 3, (48, 64, 3)), axis=1) + 128
+    image = np.clip(smooth, 0, 255).astype(np.uint8)
+    bits = standard_codecs.lossless_bits(image)
+    assert set(bits) == set(standard_codecs.LOSSLESS)
+    assert all(0 < value < 8.5 for value in bits.values())
+    noise = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)  # incompressible: about 8 bits
+    assert standard_codecs.lossless_bits(noise, ["PNG"])["PNG"] > 7.9
+    with pytest.raises(ValueError, match="unknown lossless"):
+        standard_codecs.lossless_bits(image, ["GIF"])

@@ -159,3 +159,12 @@ def test_lr_schedule_is_a_function_of_the_step(tmp_path):
         progress=False, lr_schedule=schedule,
     )  # fmt: skip
     assert seen == list(range(8)) and optimizer.param_groups[0]["lr"] == 0.005
+
+
+def test_drop_schedule_is_a_function_of_the_step():
+    schedule = training.drop_schedule(1e-3, drop_at=100)
+    assert schedule(0) == schedule(99) == 1e-3
+    assert schedule(100) == pytest.approx(1e-4)
+    assert training.drop_schedule(5e-4)(10**6) == 5e-4
+    with pytest.raises(ValueError, match="positive"):
+        training.drop_schedule(0.0)
