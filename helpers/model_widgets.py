@@ -11,7 +11,7 @@ import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from helpers import entropy, filters, images, metrics, pixelcnn
+from helpers import entropy, filters, images, latents, metrics, pixelcnn
 from helpers.widgets import interactive_figure
 
 __all__ = [
@@ -124,7 +124,7 @@ def rate_point_view(name: str, quality: int, image, models: dict | None = None):
     data = autoencoder.compress(model, array)
     decoded = autoencoder.decompress(model, data)
     bpp = 8 * len(data) / (array.shape[0] * array.shape[1])
-    bits = autoencoder.latent_bits(model, array)
+    bits = latents.latent_bits(model, array)
     figure, axes = plt.subplots(1, 3, figsize=(11, 3.6))
     axes[0].imshow(array)
     axes[0].set_title("original")

@@ -1,0 +1,88 @@
+"""Looking inside a learned codec (chapter 4): where the bits go, what the latents are, and what a
+single latent "means" once decoded, beside JPEG's DCT basis.
+
+Works with the CompressAI-style models of helpers.autoencoder (FactorizedPrior, ScaleHyperprior):
+anything with g_a, g_s and a forward pass returning {"x_hat", "likelihoods"}.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from helpers import autoencoder, images
+
+__all__ = ["analyse", "latent_bits", "rate_split", "learned_basis", "channel_order"]
+
+
+def _input(model: torch.nn.Module, image) -> tuple[torch.Tensor, tuple[int, int]]:
+    array = images.as_uint8(image)
+    if array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError(f"expected an RGB image (H, W, 3), got {array.shape}")
+    device = next(model.parameters()).device
+    x, _ = images.pad_to_multiple(images.to_tensor(array, device=device), 64)
+    return x, array.shape[:2]
+
+
+@torch.no_grad()
+def analyse(model: torch.nn.Module, image) -> dict:
+    """One quantized forward pass: y, y_hat, the likelihoods (y and, for a hyperprior, z), x_hat.
+
+    In eval mode CompressAI rounds (around the medians for the factorized prior), so the
+    likelihoods are those the entropy coder uses and -log2 of them is the ideal size.
+    """
+    x, (height, width) = _input(model, image)
+    model.eval()
+    y = model.g_a(x)
+    out = model(x)
+    return {"y": y, "y_hat": torch.round(y), "likelihoods": out["likelihoods"],
+            "x_hat": out["x_hat"][..., :height, :width].clamp(0, 1), "pixels": height * width}  # fmt: skip
+
+
+def latent_bits(model: torch.nn.Module, image) -> np.ndarray:
+    """Ideal bits of y at each latent position (summed over channels): (H/16, W/16) float array."""
+    likelihoods = analyse(model, image)["likelihoods"]["y"]
+    return (-torch.log2(likelihoods)[0].sum(dim=0)).cpu().numpy()
+
+
+def rate_split(model: torch.nn.Module, image) -> dict[str, float]:
+    """Bits per pixel of y and of z (the side information) from the likelihoods, and the real file's
+    bpp from ``autoencoder.compress``."""
+    result = analyse(model, image)
+    split = {
+        name: float(-torch.log2(likelihood).sum()) / result["pixels"]
+        for name, likelihood in result["likelihoods"].items()
+    }
+    split["estimate"] = sum(split.values())
+    split["file"] = 8 * len(autoencoder.compress(model, image)) / result["pixels"]
+    return split
+
+
+def channel_order(model: torch.nn.Module, image) -> np.ndarray:
+    """Latent channels sorted by the bits they cost on ``image`` (most expensive first)."""
+    likelihoods = analyse(model, image)["likelihoods"]["y"]
+    bits = -torch.log2(likelihoods)[0].sum(dim=(1, 2))
+    return torch.argsort(bits, descending=True).cpu().numpy()
+
+
+@torch.no_grad()
+def learned_basis(model: torch.nn.Module, channels, amplitude: float = 8.0, size: int = 4) -> np.ndarray:
+    """Decode one-hot latents: channel k set to ``amplitude`` at the centre of a size x size latent
+    grid, everything else 0. Returns (len(channels), 16*size, 16*size, 3) float images, with the
+    decoding of the all-zero latent subtracted (so 0 is mid-grey after display scaling).
+    """
+    channels = list(channels)
+    num_channels = model.g_s[0].in_channels if hasattr(model.g_s[0], "in_channels") else None
+    if num_channels is not None and any(not 0 <= c < num_channels for c in channels):
+        raise ValueError(f"channels must lie in 0..{num_channels - 1}, got {channels}")
+    device = next(model.parameters()).device
+    depth = num_channels or max(channels) + 1
+    zero = torch.zeros(1, depth, size, size, device=device)
+    background = model.g_s(zero)
+    basis = []
+    for channel in channels:
+        y_hat = zero.clone()
+        y_hat[0, channel, size // 2, size // 2] = amplitude
+        basis.append((model.g_s(y_hat) - background)[0].permute(1, 2, 0).cpu().numpy())
+    return np.stack(basis)
+
