@@ -40,9 +40,15 @@ def analyse(model: torch.nn.Module, image) -> dict:
 
 
 def latent_bits(model: torch.nn.Module, image) -> np.ndarray:
-    """Ideal bits of y at each latent position (summed over channels): (H/16, W/16) float array."""
+    """Ideal bits of y at each latent position (summed over channels): (ceil(H/16), ceil(W/16)).
+
+    The image is padded to a multiple of 64 for coding; the latents of the padding are cropped off
+    here (the file does pay for them: see rate_split).
+    """
+    height, width = images.as_uint8(image).shape[:2]
     likelihoods = analyse(model, image)["likelihoods"]["y"]
-    return (-torch.log2(likelihoods)[0].sum(dim=0)).cpu().numpy()
+    bits = -torch.log2(likelihoods)[0].sum(dim=0)
+    return bits[: -(-height // 16), : -(-width // 16)].cpu().numpy()
 
 
 def rate_split(model: torch.nn.Module, image) -> dict[str, float]:

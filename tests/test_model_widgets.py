@@ -49,3 +49,15 @@ def test_filter_explorer_code_path():
     assert "PSNR-B" in box.text.value and "DnCNN" in box.text.value
     figure, text = model_widgets.filter_view(image, 10, None, (0, 0, 32))
     assert len(figure.axes) == 5 and "deblock" in text
+
+
+def test_rate_picker_code_path():
+    rng = np.random.default_rng(0)
+    image = np.clip(rng.normal(128, 20, (64, 96, 3)), 0, 255).astype(np.uint8)
+    box = model_widgets.rate_picker(image)
+    box.controls["quality"].value = 1
+    box.controls["name"].value = "bmshj2018-hyperprior"
+    assert box.render_count == 3 and bytes(box.image.value)[:8] == PNG
+    title = box.last_result.axes[1].get_title()
+    assert "bmshj2018-hyperprior q1" in title and "bpp" in title
+    assert np.asarray(box.last_result.axes[2].images[0].get_array()).shape == (4, 6)  # 64x96 / 16
