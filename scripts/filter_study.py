@@ -36,6 +36,7 @@ def scores(original: np.ndarray, test: np.ndarray) -> dict:
         "psnr_y": metrics.psnr(original, test, on="y"),
         "psnr_rgb": metrics.psnr(original, test),
         "ssim_y": metrics.ssim(y_ref, y_test),
+        "ssim_rgb": metrics.ssim(original, test),
         "psnr_b": filters.psnr_b(original, test),
     }
 
@@ -119,7 +120,7 @@ def main() -> None:
         "command": "WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/filter_study.py",
         "model": source,
         "note": "chapter 1's JPEG encoder/decoder, 4:2:0; PSNR-Y on BT.601 full-range luma (float); "
-                "SSIM on rounded luma; PSNR-B (Yim & Bovik 2011) on luma; video: luma only, 10 frames",
+                "SSIM on rounded luma and on RGB; PSNR-B (Yim & Bovik 2011) on luma; video: luma only, 10 frames",
         "kodak": kodak_table(model),
         "foreman": foreman_sweep(model),
     }  # fmt: skip
