@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import os
 import types
+from pathlib import Path
 
 import nbformat
 import nbval.plugin
 
 os.environ.setdefault("FAST", "1")
+# as in tests/conftest.py: CI reads the course's shared data folder when it is there (no downloads)
+SHARED_DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()
+if SHARED_DATA.is_dir() and not os.environ.get("WORKBENCH_DATA"):
+    os.environ["WORKBENCH_DATA"] = str(SHARED_DATA)
 
 
 class _NumberedNbformat(types.ModuleType):
