@@ -24,25 +24,36 @@ OUT = Path(__file__).resolve().parents[1] / "helpers" / "reference" / "roi_floor
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--floors", type=float, nargs="+", default=[0.35, 0.5])
+    parser.add_argument("--floors", type=float, nargs="*", default=[0.35, 0.5])
     parser.add_argument("--imagenet", type=int, default=200)
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="add the RDO coder with uniform weights (no ROI) as a control",
+    )
+    parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args()
     config.set_num_threads(1)
     started = time.time()
     classifier = cam.load_classifier()
     coders = {f"rdo (base 75, floor {f})": dict(mode="rdo", base_quality=75, weight_floor=f)
               for f in args.floors}  # fmt: skip
+    if args.control:
+        coders["rdo, uniform weights (control: RDO without ROI)"] = dict(
+            mode="rdo", base_quality=75, uniform=True
+        )
     roi_study.SETTINGS = coders
     kodak = roi_study.equal_size(classifier, data.kodak())
     agreement = roi_study.imagenet_agreement(classifier, args.imagenet, coders)
-    OUT.write_text(json.dumps({
+    Path(args.out).write_text(json.dumps({
         "command": "python scripts/roi_floor_sweep.py --floors "
-                   + " ".join(map(str, args.floors)) + f" --imagenet {args.imagenet}",
+                   + " ".join(map(str, args.floors)) + f" --imagenet {args.imagenet}"
+                   + (" --control" if args.control else ""),
         "roi_map": "as scripts/roi_study.py (Grad-CAM top-3, softmax fusion); anchor Pillow JPEG q50",
         "equal_size_kodak": kodak["summary"], "imagenet": agreement,
         "seconds": round(time.time() - started),
     }, indent=1) + "\n")  # fmt: skip
-    print("wrote", OUT)
+    print("wrote", args.out)
 
 
 if __name__ == "__main__":

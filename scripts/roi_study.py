@@ -115,7 +115,9 @@ def imagenet_agreement(classifier, count: int, coders: dict | None = None) -> di
         uniform = roi.uniform_jpeg(image, 50)
         files = {"uniform": uniform}
         for name, options in coders.items():
-            files[name] = roi.encode(image, heat, target_bytes=len(uniform), **options)
+            options = dict(options)
+            weights = np.ones_like(heat) if options.pop("uniform", False) else heat
+            files[name] = roi.encode(image, weights, target_bytes=len(uniform), **options)
             sizes[name].append(len(files[name]) / len(uniform) - 1)
         confidence["original"].append(original[2])
         for label, file in files.items():
