@@ -260,11 +260,6 @@ def train_recipe(
     A resumed run draws fresh crops (the crop seed is offset by the step it resumes from).
     """
     config.seed_everything(seed)
-    start = 0
-    if Path(checkpoint_path).is_file():
-        start = int(
-            torch.load(checkpoint_path, map_location="cpu", weights_only=False).get("step", 0)
-        )
     model = build_model(name, N, M)
     if init_from is not None and not Path(checkpoint_path).is_file():
         state = torch.load(init_from, map_location="cpu", weights_only=False)
@@ -294,20 +289,10 @@ def train_recipe(
         "init_from": None if init_from is None else Path(init_from).name,
         "data": "BSDS500 train+val (300 images)",
     }
-    history = training.train(
-        model,
-        crops.batches(batch_size, seed=seed + start),
-        loss_fn,
-        num_steps,
-        optimizer=optimizer,
-        checkpoint_path=checkpoint_path,
-        checkpoint_every=250,
-        log_every=50,
-        grad_clip=1.0,
-        progress=progress,
-        extra=extra,
-        lr_schedule=training.drop_schedule(lr, lr_drop_at),
-    )
+    history = training.run_recipe(
+        model, lambda start: crops.batches(batch_size, seed=seed + start), loss_fn, num_steps,
+        checkpoint_path, lr, lr_drop_at, extra, progress, optimizer=optimizer, log_every=50,
+    )  # fmt: skip
     extra["aux_loss"] = fit_quantiles(model)
     training.save_checkpoint(
         checkpoint_path, model, optimizer, history.steps[-1] if history.steps else 0, history, extra

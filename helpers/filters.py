@@ -360,9 +360,6 @@ def train_recipe(name: str, num_steps: int, checkpoint_path: str | Path, crop_si
     """Train a luma filter on BSDS500 (train + val) re-encoded at ``qualities``; loss = MSE."""
     config.seed_everything(seed)
     model = build_model(name, **sizes)
-    start = 0
-    if Path(checkpoint_path).is_file():
-        start = int(torch.load(checkpoint_path, map_location="cpu", weights_only=False)["step"])
     sources = data.bsds500("all")[:max_images]
     pairs = JPEGPairs(sources, qualities=qualities, crop_size=crop_size, seed=seed)
 
@@ -376,20 +373,10 @@ def train_recipe(name: str, num_steps: int, checkpoint_path: str | Path, crop_si
     extra = dict(name=name, sizes=sizes, crop_size=crop_size, batch_size=batch_size, lr=lr,
                  lr_drop_at=lr_drop_at, qualities=list(qualities),
                  data=f"BSDS500 train+val ({len(sources)} images), chapter 1 JPEG 4:2:0, luma")  # fmt: skip
-    return training.train(
-        model,
-        pairs.batches(batch_size, seed=seed + start),
-        loss_fn,
-        num_steps,
-        optimizer=torch.optim.Adam(model.parameters(), lr=lr),
-        checkpoint_path=checkpoint_path,
-        checkpoint_every=250,
-        log_every=25,
-        grad_clip=1.0,
-        progress=progress,
-        extra=extra,
-        lr_schedule=training.drop_schedule(lr, lr_drop_at),
-    )
+    return training.run_recipe(
+        model, lambda start: pairs.batches(batch_size, seed=seed + start), loss_fn, num_steps,
+        checkpoint_path, lr, lr_drop_at, extra, progress,
+    )  # fmt: skip
 
 
 def load_pretrained(name: str | None = None) -> nn.Module:

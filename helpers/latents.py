@@ -72,7 +72,9 @@ def channel_order(model: torch.nn.Module, image) -> np.ndarray:
 
 
 @torch.no_grad()
-def learned_basis(model: torch.nn.Module, channels, amplitude: float = 8.0, size: int = 4) -> np.ndarray:
+def learned_basis(
+    model: torch.nn.Module, channels, amplitude: float = 8.0, size: int = 4
+) -> np.ndarray:
     """Decode one-hot latents: channel k set to ``amplitude`` at the centre of a size x size latent
     grid, everything else 0. Returns (len(channels), 16*size, 16*size, 3) float images, with the
     decoding of the all-zero latent subtracted (so 0 is mid-grey after display scaling).
@@ -91,4 +93,3 @@ def learned_basis(model: torch.nn.Module, channels, amplitude: float = 8.0, size
         y_hat[0, channel, size // 2, size // 2] = amplitude
         basis.append((model.g_s(y_hat) - background)[0].permute(1, 2, 0).cpu().numpy())
     return np.stack(basis)
-

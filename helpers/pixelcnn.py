@@ -535,9 +535,6 @@ def train_recipe(
     """Train on random BSDS500 crops (train + val); the loss is the mean bits per subpixel."""
     config.seed_everything(seed)
     model = build_model(name, output=output, hidden=hidden, num_layers=num_layers)
-    start = 0
-    if Path(checkpoint_path).is_file():
-        start = int(torch.load(checkpoint_path, map_location="cpu", weights_only=False)["step"])
     crops = data.RandomCrops(data.bsds500("all"), crop_size=crop_size, seed=seed)
 
     def loss_fn(model, batch):
@@ -546,20 +543,10 @@ def train_recipe(
     extra = dict(name=name, output=output, hidden=hidden, num_layers=num_layers,
                  crop_size=crop_size, batch_size=batch_size, lr=lr, lr_drop_at=lr_drop_at,
                  data="BSDS500 train+val (300 images)")  # fmt: skip
-    return training.train(
-        model,
-        crops.batches(batch_size, seed=seed + start),
-        loss_fn,
-        num_steps,
-        optimizer=torch.optim.Adam(model.parameters(), lr=lr),
-        checkpoint_path=checkpoint_path,
-        checkpoint_every=250,
-        log_every=25,
-        grad_clip=1.0,
-        progress=progress,
-        extra=extra,
-        lr_schedule=training.drop_schedule(lr, lr_drop_at),
-    )
+    return training.run_recipe(
+        model, lambda start: crops.batches(batch_size, seed=seed + start), loss_fn, num_steps,
+        checkpoint_path, lr, lr_drop_at, extra, progress,
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,7 +21,15 @@ from tqdm.auto import tqdm
 
 from . import config
 
-__all__ = ["History", "train", "save_checkpoint", "load_checkpoint", "drop_schedule"]
+__all__ = [
+    "History",
+    "train",
+    "save_checkpoint",
+    "load_checkpoint",
+    "drop_schedule",
+    "resumed_step",
+    "run_recipe",
+]
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, float]]
 
@@ -229,3 +237,43 @@ def train(
             save_checkpoint(checkpoint_path, model, optimizer, step, history, extra)
     model.eval()
     return history
+
+
+def resumed_step(checkpoint_path: str | os.PathLike | None) -> int:
+    """The step a checkpoint was saved at (0 when there is none): where a resumed run starts."""
+    if checkpoint_path is None or not Path(checkpoint_path).is_file():
+        return 0
+    return int(torch.load(checkpoint_path, map_location="cpu", weights_only=False).get("step", 0))
+
+
+def run_recipe(
+    model: torch.nn.Module,
+    batches_from: Callable[[int], Iterable[Any]],
+    loss_fn: Callable[[torch.nn.Module, Any], LossOutput],
+    num_steps: int,
+    checkpoint_path: str | os.PathLike,
+    lr: float,
+    lr_drop_at: int | None = None,
+    extra: dict[str, Any] | None = None,
+    progress: bool = True,
+    optimizer: torch.optim.Optimizer | None = None,
+    log_every: int = 25,
+) -> History:
+    """The workbench's recipe around ``train``: Adam at lr (lr / 10 from step lr_drop_at), gradient
+    clipping at 1, a checkpoint every 250 steps. ``batches_from(start_step)`` builds the batch source,
+    so a resumed run draws fresh crops (seeded by the step it resumes from), not the same ones again."""
+    start = resumed_step(checkpoint_path)
+    return train(
+        model,
+        batches_from(start),
+        loss_fn,
+        num_steps,
+        optimizer=optimizer or torch.optim.Adam(model.parameters(), lr=lr),
+        checkpoint_path=checkpoint_path,
+        checkpoint_every=250,
+        log_every=log_every,
+        grad_clip=1.0,
+        progress=progress,
+        extra=extra,
+        lr_schedule=drop_schedule(lr, lr_drop_at),
+    )

@@ -168,3 +168,24 @@ def test_drop_schedule_is_a_function_of_the_step():
     assert training.drop_schedule(5e-4)(10**6) == 5e-4
     with pytest.raises(ValueError, match="positive"):
         training.drop_schedule(0.0)
+
+
+def test_run_recipe_resumes_with_fresh_batches(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    seen = []
+
+    def batches_from(start):
+        seen.append(start)
+        while True:
+            yield torch.randn(4, 2)
+
+    def loss_fn(net, batch):
+        return net(batch).pow(2).mean()
+
+    path = tmp_path / "run.pt"
+    assert training.resumed_step(path) == 0
+    training.run_recipe(model, batches_from, loss_fn, 3, path, lr=1e-2, progress=False)
+    assert training.resumed_step(path) == 3
+    history = training.run_recipe(model, batches_from, loss_fn, 5, path, lr=1e-2, progress=False)
+    assert seen == [0, 3] and history.steps[-1] == 5
