@@ -26,6 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--floors", type=float, nargs="*", default=[0.35, 0.5])
     parser.add_argument("--imagenet", type=int, default=200)
+    parser.add_argument("--base", type=int, default=75, help="the RDO coder's base JPEG quality")
     parser.add_argument(
         "--control",
         action="store_true",
@@ -36,18 +37,18 @@ def main() -> None:
     config.set_num_threads(1)
     started = time.time()
     classifier = cam.load_classifier()
-    coders = {f"rdo (base 75, floor {f})": dict(mode="rdo", base_quality=75, weight_floor=f)
+    coders = {f"rdo (base {args.base}, floor {f})": dict(mode="rdo", base_quality=args.base, weight_floor=f)
               for f in args.floors}  # fmt: skip
     if args.control:
-        coders["rdo, uniform weights (control: RDO without ROI)"] = dict(
-            mode="rdo", base_quality=75, uniform=True
+        coders[f"rdo (base {args.base}), uniform weights (control: RDO without ROI)"] = dict(
+            mode="rdo", base_quality=args.base, uniform=True
         )
     roi_study.SETTINGS = coders
     kodak = roi_study.equal_size(classifier, data.kodak())
     agreement = roi_study.imagenet_agreement(classifier, args.imagenet, coders)
     Path(args.out).write_text(json.dumps({
         "command": "python scripts/roi_floor_sweep.py --floors "
-                   + " ".join(map(str, args.floors)) + f" --imagenet {args.imagenet}"
+                   + " ".join(map(str, args.floors)) + f" --imagenet {args.imagenet} --base {args.base}"
                    + (" --control" if args.control else ""),
         "roi_map": "as scripts/roi_study.py (Grad-CAM top-3, softmax fusion); anchor Pillow JPEG q50",
         "equal_size_kodak": kodak["summary"], "imagenet": agreement,
