@@ -34,6 +34,7 @@ __all__ = [
     "ProxyCodec",
     "compare_proxies",
     "QUALITY_LAMBDAS",
+    "COMPRESSAI_ONLY",
     "load_pretrained",
     "compress",
     "decompress",
@@ -318,19 +319,31 @@ def fit_quantiles(model: torch.nn.Module, num_steps: int = 3000, lr: float = 1e-
     return float(loss.detach())
 
 
+#: Minnen et al. 2018 (mean-scale hyperprior; + autoregressive context): CompressAI's weights only
+COMPRESSAI_ONLY = ("mbt2018-mean", "mbt2018")
+
+
 def load_pretrained(name: str, quality: int, source: str = "workbench") -> torch.nn.Module:
     """A trained codec in eval mode with its entropy coder's tables built (``update(force=True)``).
 
     Args:
-        name: "bmshj2018-factorized" or "bmshj2018-hyperprior" (CompressAI's zoo names).
-        quality: 1 (lowest rate) .. 4, trained with QUALITY_LAMBDAS[quality].
+        name: "bmshj2018-factorized" or "bmshj2018-hyperprior" (CompressAI's zoo names; shipped
+            here), or "mbt2018-mean" / "mbt2018" (Minnen et al. 2018, with source="compressai").
+        quality: 1 (lowest rate) .. 4, trained with QUALITY_LAMBDAS[quality] (CompressAI: 1 .. 8).
         source: "workbench" (checkpoints in helpers/weights, listed in MANIFEST.json) or "compressai"
             (CompressAI's published weights; needs a network).
     """
-    if name not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES)}")
-    if quality not in QUALITY_LAMBDAS:
-        raise ValueError(f"quality must be one of {sorted(QUALITY_LAMBDAS)}, got {quality!r}")
+    if name not in ARCHITECTURES and name not in COMPRESSAI_ONLY:
+        raise ValueError(
+            f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES) + list(COMPRESSAI_ONLY)}"
+        )
+    if name in COMPRESSAI_ONLY and source != "compressai":
+        raise ValueError(
+            f"the workbench ships no {name} weights; use source='compressai' (needs a network)"
+        )
+    qualities = range(1, 9) if source == "compressai" else QUALITY_LAMBDAS
+    if quality not in qualities:
+        raise ValueError(f"quality must be one of {list(qualities)}, got {quality!r}")
     if source == "compressai":
         from compressai import zoo
 

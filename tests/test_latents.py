@@ -27,7 +27,9 @@ def test_latent_bits_sum_to_the_rate_of_y(hyperprior):
     assert bits.sum() / image[..., 0].size == pytest.approx(split["y"], rel=1e-5)
     assert split["estimate"] == pytest.approx(split["y"] + split["z"])
     # the real file: the estimate plus a header and the coder's few bytes per string
-    assert split["estimate"] < split["file"] < split["estimate"] * 1.03 + 8 * 40 / image[..., 0].size
+    assert (
+        split["estimate"] < split["file"] < split["estimate"] * 1.03 + 8 * 40 / image[..., 0].size
+    )
 
 
 def test_channel_order_and_basis(hyperprior):
