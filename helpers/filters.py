@@ -295,9 +295,13 @@ class JPEGPairs:
         self.qualities = tuple(int(q) for q in qualities)
         self.crop_size = crop_size
         self.generator = np.random.default_rng(seed)
-        key = hashlib.sha256(
-            json.dumps([[str(s) for s in sources], self.qualities]).encode()
-        ).hexdigest()[:16]
+        digest = hashlib.sha256(json.dumps(self.qualities).encode())
+        for source in sources:  # a path by its name, an in-memory image by its pixels
+            is_path = isinstance(source, (str, Path))
+            digest.update(
+                str(source).encode() if is_path else np.ascontiguousarray(source).tobytes()
+            )
+        key = digest.hexdigest()[:16]
         path = config.cache_dir() / "filters" / f"pairs_{key}.npz"
         if cache and path.is_file():
             stored = np.load(path, allow_pickle=False)

@@ -169,3 +169,17 @@ def test_stored_filter_study_meets_the_chapter_goals():
     runs = study["foreman"]["runs"]
     assert all(p["decoder_bit_exact"] for points in runs.values() for p in points)
     assert study["foreman"]["bd"]["learned: in-loop vs post"]["bd_rate_percent"] < 0
+
+
+def test_jpeg_pairs_cache_tells_in_memory_images_apart(tmp_path, monkeypatch):
+    """Two different arrays with the same abbreviated repr must not share a cache entry."""
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
+    first = np.full((48, 48, 3), 100, np.uint8)
+    second = first.copy()
+    second[20:30, 20:30] = 200  # the middle differs; numpy's repr of both looks the same
+    a = filters.JPEGPairs([first], qualities=(10,), crop_size=16)
+    b = filters.JPEGPairs([second], qualities=(10,), crop_size=16)
+    assert not np.array_equal(a.clean[0], b.clean[0])
+    assert len(list((tmp_path / "filters").glob("pairs_*.npz"))) == 2
+    again = filters.JPEGPairs([second], qualities=(10,), crop_size=16)  # read back from the cache
+    np.testing.assert_array_equal(again.decoded[0][0], b.decoded[0][0])
