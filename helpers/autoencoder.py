@@ -14,11 +14,15 @@ import argparse
 import json
 import math
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from compressai.models import FactorizedPrior, ScaleHyperprior
+
+with warnings.catch_warnings():  # compressai calls torch.jit.script, which torch now deprecates
+    warnings.simplefilter("ignore", FutureWarning)
+    from compressai.models import FactorizedPrior, ScaleHyperprior
 
 from . import config, data, images, training
 

@@ -385,6 +385,8 @@ class Decision:
     kept: bool  #: does the classifier label the decode like the original?
     original_top: int  #: the classifier's top-1 class on the original
     tried: list  #: (rung, top-1 class on the decode, probability of the original's class) per try
+    #: with keep_probability: the probability uniform JPEG of the same size gives the original's class
+    uniform_probability: float | None = None
 
 
 def encode_keeping_decision(
@@ -420,11 +422,11 @@ def encode_keeping_decision(
         ranked = cam.predict(classifier, _rgb(decode(data)), 1000)
         return ranked[0][0], next(p for index, _name, p in ranked if index == original)
 
-    uniform = None
-    floor = 0.0
+    uniform, reference, floor = None, None, 0.0
     if keep_probability is not None:
         uniform = uniform_for_size(array, target_bytes, tolerance)
-        floor = keep_probability * classify(uniform)[1]
+        reference = classify(uniform)[1]
+        floor = keep_probability * reference
     tried, files = [], []
     for rung in range(len(ladder) + 1):
         if rung < len(ladder):
@@ -438,9 +440,9 @@ def encode_keeping_decision(
         tried.append((rung, top, p_original))
         files.append(data)
         if top == original and (rung == len(ladder) or p_original >= floor):
-            return Decision(data, rung, True, original, tried)
+            return Decision(data, rung, True, original, tried, reference)
     best = max(range(len(tried)), key=lambda k: tried[k][2])
-    return Decision(files[best], best, False, original, tried)
+    return Decision(files[best], best, False, original, tried, reference)
 
 
 def _rgb(array: np.ndarray) -> np.ndarray:

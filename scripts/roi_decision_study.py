@@ -148,6 +148,11 @@ def summarize(rows: list[dict], ladder: list[str]) -> dict:
         "rung_chosen_on_imagenet": {n: chosen.count(n) for n in ladder + ["uniform"]},
         "rung_chosen_on_kodak": {n: [_choose(r, ladder) for r in kodak].count(n) for n in ladder + ["uniform"]},
         "equal_size_kodak": kodak_summary,
+        "fallback_examples": [
+            {"n": r["n"], "chosen": c, "original_top": r["lite0"]["top"],
+             "strongest_top": r[ladder[0]]["lite0"]["top"]}
+            for r, c in zip(photos, chosen) if c != ladder[0]
+        ][:20],  # fmt: skip
         "kodak_images": len(kodak),
         "largest_size_error_imagenet": float(max(abs(r[n]["size"]) for r in photos for n in RUNGS)),
     }  # fmt: skip

@@ -179,6 +179,8 @@ def test_keep_probability_rejects_files_less_sure_than_uniform(photo, blob):
     sure_enough = [e >= uniform_energy for e in energies]
     expected = sure_enough.index(True) if any(sure_enough) else len(files)
     assert strict.kept and strict.rung == expected
+    assert loose.uniform_probability is None and 0 < strict.uniform_probability < 1
+    assert strict.tried[strict.rung][2] >= strict.uniform_probability or strict.rung == len(files)
     assert expected > 0, "the strongest rung should flatten more texture than uniform JPEG"
     if uniform_p is not None:
         assert all(p < uniform_p for _r, _t, p in strict.tried[:-1])
