@@ -25,9 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from . import images, jpeg
-from .roi_eval import Comparison, decode, evaluate, weighted_psnr, weighted_ssim
-from .roi_maps import (
+from . import images, jpeg, roi_eval, roi_maps
+
+# re-exported: roi.quality_map, roi.evaluate, ... keep working
+from .roi_eval import Comparison, decode, evaluate, weighted_psnr, weighted_ssim  # noqa: F401
+from .roi_maps import (  # noqa: F401
     MODES,
     _check_roi,
     block_entropy,
@@ -38,12 +40,7 @@ from .roi_maps import (
 )
 
 __all__ = [
-    "MODES",
-    "quality_map",
-    "block_qualities",
-    "match_average",
-    "block_entropy",
-    "scale_percent",
+    *roi_maps.__all__,
     "block_scales_for",
     "block_deadzones_for",
     "encode_single",
@@ -51,17 +48,13 @@ __all__ = [
     "rdo_deadzones",
     "encode_rdo",
     "encode",
-    "decode",
     "uniform_jpeg",
     "jpeg_for_size",
     "uniform_for_size",
     "DECISION_LADDER",
     "Decision",
     "encode_keeping_decision",
-    "weighted_psnr",
-    "weighted_ssim",
-    "Comparison",
-    "evaluate",
+    *roi_eval.__all__,
 ]
 
 

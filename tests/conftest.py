@@ -68,3 +68,22 @@ def imagenet_dir() -> Path:
 @pytest.fixture
 def video_dir() -> Path:
     return _need("video")
+
+
+@pytest.fixture(scope="session")
+def roi_photo():
+    """A 96 x 128 crop of scikit-image's astronaut: the ROI tests' photo."""
+    from skimage import data as skdata
+
+    from helpers import images
+
+    return images.center_crop(skdata.astronaut(), (96, 128))
+
+
+@pytest.fixture(scope="session")
+def roi_blob():
+    """A Gaussian ROI map (96 x 128) centred left of the middle: the ROI tests' map."""
+    import numpy as np
+
+    yy, xx = np.mgrid[0:96, 0:128]
+    return np.exp(-((yy - 40) ** 2 + (xx - 60) ** 2) / (2 * 20**2)).astype(np.float32)

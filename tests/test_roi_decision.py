@@ -8,20 +8,17 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import cam, images, jpeg, roi
+from helpers import cam, jpeg, roi
 
 
-@pytest.fixture(scope="module")
-def photo():
-    from skimage import data as skdata
-
-    return images.center_crop(skdata.astronaut(), (96, 128))
+@pytest.fixture
+def photo(roi_photo):
+    return roi_photo
 
 
-@pytest.fixture(scope="module")
-def blob():
-    yy, xx = np.mgrid[0:96, 0:128]
-    return np.exp(-((yy - 40) ** 2 + (xx - 60) ** 2) / (2 * 20**2)).astype(np.float32)
+@pytest.fixture
+def blob(roi_blob):
+    return roi_blob
 
 
 def test_fractional_quality_50_is_pillows_quality_50():
