@@ -55,7 +55,9 @@ def measure(image: np.ndarray, kodak: bool = False) -> dict:
     image = _rgb(image)
     heat = cam.cam_map(lite0, image, "gradcam", top_k=3)
     originals = {"lite0": _probabilities(lite0, image), "lite2": _probabilities(lite2, image)}
-    row: dict = {name: {"top": int(p.argmax()), "p": float(p.max())} for name, p in originals.items()}
+    row: dict = {
+        name: {"top": int(p.argmax()), "p": float(p.max())} for name, p in originals.items()
+    }
     anchor = roi.uniform_jpeg(image, 50)
     files = {"uniform": anchor}
     for name, options in RUNGS.items():
@@ -69,7 +71,9 @@ def measure(image: np.ndarray, kodak: bool = False) -> dict:
             entry[net] = {"top": int(p.argmax()), "p_original_top": float(p[top])}
         if kodak:
             c = roi.evaluate(image, heat, file, anchor, 50)
-            entry.update(psnr_roi=c.psnr_roi[0], psnr_background=c.psnr_background[0], psnr=c.psnr[0])
+            entry.update(
+                psnr_roi=c.psnr_roi[0], psnr_background=c.psnr_background[0], psnr=c.psnr[0]
+            )
         row[name] = entry
     return row
 
@@ -84,12 +88,21 @@ def _kodak_item(item):
     return {"image": key, **measure(image, kodak=True)}
 
 
-def _choose(row: dict, rungs: list[str]) -> str:
+def _choose(row: dict, rungs: list[str], keep_probability: float | None = None) -> str:
     """encode_keeping_decision on stored rows: the first rung whose decode EfficientNet-Lite0 labels
-    like the original, uniform JPEG last, else the file keeping the most probability."""
+    like the original (and, with keep_probability, leaves the original's class at least that share of
+    uniform JPEG's probability), uniform JPEG last, else the file keeping the most probability."""
     candidates = rungs + ["uniform"]
+    floor = (
+        0.0
+        if keep_probability is None
+        else keep_probability * row["uniform"]["lite0"]["p_original_top"]
+    )
     for name in candidates:
-        if row[name]["lite0"]["top"] == row["lite0"]["top"]:
+        entry = row[name]["lite0"]
+        if entry["top"] == row["lite0"]["top"] and (
+            name == "uniform" or entry["p_original_top"] >= floor
+        ):
             return name
     return max(candidates, key=lambda name: row[name]["lite0"]["p_original_top"])
 
@@ -100,6 +113,7 @@ def summarize(rows: list[dict], ladder: list[str]) -> dict:
     kodak = [r for r in rows if "image" in r]
     coders = {"uniform": lambda r: "uniform", **{n: (lambda r, n=n: n) for n in RUNGS}}
     coders["keeping the decision (ladder)"] = lambda r: _choose(r, ladder)
+    coders["the same, keep_probability 0.9"] = lambda r: _choose(r, ladder, 0.9)
 
     def agreement(subset, pick, net):
         return float(np.mean([r[pick(r)][net]["top"] == r[net]["top"] for r in subset]))
@@ -162,7 +176,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--imagenet", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rows", default="roi_decision_rows.jsonl", help="per-image rows (appended)")
+    parser.add_argument(
+        "--rows", default="roi_decision_rows.jsonl", help="per-image rows (appended)"
+    )
     parser.add_argument("--summarize", action="store_true", help="only summarize the rows to --out")
     parser.add_argument("--out", default="helpers/reference/roi_decision_study.json")
     args = parser.parse_args()
@@ -171,7 +187,9 @@ def main() -> None:
         result = summarize(rows, list(RUNGS))
         result["command"] = "python scripts/roi_decision_study.py --imagenet N, then --summarize"
         result["rungs"] = RUNGS
-        result["roi_map"] = "Grad-CAM top-3 of EfficientNet-Lite0, softmax fusion; anchor Pillow JPEG q50"
+        result["roi_map"] = (
+            "Grad-CAM top-3 of EfficientNet-Lite0, softmax fusion; anchor Pillow JPEG q50"
+        )
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
         print(json.dumps(result["imagenet"]["all"], indent=1))
         print(json.dumps(result["equal_size_kodak"], indent=1))
@@ -180,7 +198,9 @@ def main() -> None:
     done = set()
     rows_path = Path(args.rows)
     if rows_path.exists():
-        done = {json.loads(line).get("n", json.loads(line).get("image")) for line in rows_path.open()}
+        done = {
+            json.loads(line).get("n", json.loads(line).get("image")) for line in rows_path.open()
+        }
     kodak = [(k, im) for k, im in data.kodak().items() if k not in done]
     photos = [(n, im) for n, (im, _i, _c) in enumerate(data.imagenet_samples(limit=args.imagenet))
               if n not in done]  # fmt: skip
