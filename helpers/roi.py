@@ -226,6 +226,8 @@ def encode(
     roi = _check_roi(roi_map)
     if roi.shape != array.shape[:2]:
         raise ValueError(f"roi_map {roi.shape} must match the image {array.shape[:2]}")
+    if target_bytes is not None and target_bytes < 1:
+        raise ValueError(f"target_bytes must be positive, got {target_bytes}")
     if mode == "rdo":
         return _encode_rdo_for_size(array, roi, target_bytes, tolerance, **options)
     coder_keys = {
@@ -243,8 +245,6 @@ def encode(
     block_q = block_qualities(quality_map(roi, quality_mode, **map_options))
     if target_bytes is None:
         return _encode_with(array, block_q, mode, **coder_options)
-    if target_bytes < 1:
-        raise ValueError(f"target_bytes must be positive, got {target_bytes}")
     if mode == "composite":
         coder_options.setdefault("decodes", {})  # the same decodes at every step of the search
 
@@ -406,6 +406,8 @@ def encode_keeping_decision(
     """
     from . import cam  # torch is only needed here
 
+    if target_bytes < 1:
+        raise ValueError(f"target_bytes must be positive, got {target_bytes}")
     if keep_probability is not None and not 0 <= keep_probability <= 1:
         raise ValueError(f"keep_probability must be in [0, 1] or None, got {keep_probability}")
     array = images.as_uint8(image)

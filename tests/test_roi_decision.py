@@ -183,3 +183,9 @@ def test_keep_probability_rejects_files_less_sure_than_uniform(photo, blob):
         assert all(p < uniform_p for _r, _t, p in strict.tried[:-1])
     with pytest.raises(ValueError, match="keep_probability"):
         roi.encode_keeping_decision(photo, blob, classifier, target, keep_probability=1.5)
+    with pytest.raises(ValueError, match="target_bytes"):
+        roi.encode_keeping_decision(photo, blob, classifier, 0)
+    with pytest.raises(ValueError, match="target_bytes"):
+        roi.encode(photo, blob, mode="rdo", target_bytes=-5)
+    with pytest.raises(ValueError, match="must match"):
+        roi.encode_keeping_decision(photo, blob[:40], classifier, target)
