@@ -1,7 +1,7 @@
 """Region-of-interest coding (chapter 6): a ROI map in [0, 1] -> a JPEG quality per 8x8 block -> a file.
 
-Quality maps live in roi_maps.py and measurements in roi_eval.py; both are re-exported here, so
-``roi.quality_map`` and ``roi.evaluate`` work as before. The coders turn a map into one standard JPEG
+Quality maps live in roi_maps.py, the rate-distortion coder in roi_rdo.py and measurements in
+roi_eval.py; all are re-exported here, so ``roi.quality_map`` and ``roi.evaluate`` work as before. The coders turn a map into one standard JPEG
 with a real size:
 
 - ``"single"`` (the default): chapter 1's encoder with block-adaptive quantization. The file carries one
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from . import images, jpeg, roi_eval, roi_maps
+from . import images, jpeg, roi_eval, roi_maps, roi_rdo
 
 # re-exported: roi.quality_map, roi.evaluate, ... keep working
 from .roi_eval import Comparison, decode, evaluate, weighted_psnr, weighted_ssim  # noqa: F401
@@ -38,6 +38,7 @@ from .roi_maps import (  # noqa: F401
     quality_map,
     scale_percent,
 )
+from .roi_rdo import encode_rdo, encode_rdo_for_size, rdo_deadzones  # noqa: F401
 
 __all__ = [
     *roi_maps.__all__,
@@ -45,8 +46,7 @@ __all__ = [
     "block_deadzones_for",
     "encode_single",
     "encode_composite",
-    "rdo_deadzones",
-    "encode_rdo",
+    *roi_rdo.__all__,
     "encode",
     "uniform_jpeg",
     "jpeg_for_size",
@@ -154,47 +154,6 @@ def encode_composite(
     return uniform_jpeg(composite, final, subsampling)
 
 
-def rdo_deadzones(
-    weights, base_quality: int, lagrangian: float, bits_per_level: float = 5.0
-) -> np.ndarray:
-    """Per-coefficient dead zones (rows, cols, 8, 8) of a ROI-weighted rate-distortion choice.
-
-    Zeroing an AC coefficient c whose level is ±1 (step Q) adds 2|c|Q - Q² to the squared error and
-    saves about ``bits_per_level`` bits. In block b, with weight w_b, it pays when
-    w_b (2|c|Q - Q²) < lagrangian · bits, i.e. when |c| / Q < 0.5 + lagrangian · bits / (2 w_b Q²):
-    a dead zone that widens where the ROI weight is low and for the finely quantized frequencies.
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim != 2 or (w <= 0).any() or not np.isfinite(w).all():
-        raise ValueError("weights must be a positive finite (rows, cols) block map")
-    if lagrangian < 0:
-        raise ValueError(f"lagrangian must be >= 0, got {lagrangian}")
-    q = jpeg.quant_table(int(base_quality)).astype(np.float64)
-    return 0.5 + (lagrangian / w)[..., None, None] * bits_per_level / (2 * q**2)
-
-
-def encode_rdo(
-    image,
-    roi_map,
-    lagrangian: float,
-    base_quality: int = 75,
-    weight_floor: float = 0.05,
-    subsampling: str = "4:2:0",
-    optimize: bool = True,
-) -> bytes:
-    """One baseline JPEG at base_quality whose coefficients are kept or zeroed by a rate-distortion
-    rule weighted by the ROI map (block weight = mean map value + weight_floor): the background
-    drops what the object keeps. The lagrangian trades bytes for weighted error (0: plain JPEG)."""
-    roi = _check_roi(roi_map)
-    if weight_floor <= 0:
-        raise ValueError(f"weight_floor must be positive, got {weight_floor}")
-    weights = block_qualities(roi) + weight_floor
-    zones = rdo_deadzones(weights, base_quality, lagrangian)
-    return jpeg.encode(
-        image, base_quality, subsampling=subsampling, optimize=optimize, block_deadzones=zones
-    )
-
-
 def _encode_with(image, block_q, mode: str, **options) -> bytes:
     if mode == "single":
         return encode_single(image, block_q, **options)
@@ -229,7 +188,7 @@ def encode(
     if target_bytes is not None and target_bytes < 1:
         raise ValueError(f"target_bytes must be positive, got {target_bytes}")
     if mode == "rdo":
-        return _encode_rdo_for_size(array, roi, target_bytes, tolerance, **options)
+        return encode_rdo_for_size(array, roi, target_bytes, tolerance, **options)
     coder_keys = {
         "base_quality",
         "final_quality",
@@ -264,31 +223,6 @@ def encode(
             lo = middle
         else:
             hi = middle
-    return best
-
-
-def _encode_rdo_for_size(array, roi, target_bytes, tolerance, lagrangian=None, **options) -> bytes:
-    if target_bytes is None:
-        if lagrangian is None:
-            raise ValueError("mode='rdo' needs target_bytes or lagrangian")
-        return encode_rdo(array, roi, lagrangian, **options)
-    best = encode_rdo(array, roi, 0.0, **options)
-    if len(best) <= target_bytes * (1 + tolerance):
-        return best  # even without zeroing the file fits: raise base_quality to use the budget
-    low, high = 0.0, 1.0
-    while len(encode_rdo(array, roi, high, **options)) > target_bytes and high < 1e9:
-        low, high = high, high * 4
-    for _ in range(40):
-        middle = (low + high) / 2
-        data = encode_rdo(array, roi, middle, **options)
-        if abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
-            best = data
-        if abs(len(data) - target_bytes) <= tolerance * target_bytes:
-            return data
-        if len(data) > target_bytes:
-            low = middle
-        else:
-            high = middle
     return best
 
 
