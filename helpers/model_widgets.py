@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from helpers import entropy, filters, images, latents, metrics, pixelcnn
-from helpers.widgets import interactive_figure
+from helpers.widget_core import interactive_figure
 
 __all__ = [
     "interval_view",

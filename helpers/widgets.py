@@ -1,4 +1,5 @@
-"""Every ipywidgets UI of the workbench: wiring only; the maths lives in the topic modules.
+"""The widgets of chapters 0-2, and chapter 6's re-exported from roi_widgets.py (chapters 3-5 are in
+model_widgets.py; the shared core is widget_core.py): wiring only; the maths lives in the topic modules.
 
 Each builder returns an ``ipywidgets.VBox`` whose ``render()`` redraws it and whose ``controls``
 dict holds the sliders and dropdowns, so the same code path can be driven from a test.
@@ -6,14 +7,13 @@ dict holds the sliders and dropdowns, so the same code path can be driven from a
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-
 import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 
 from . import images, plotting
+from .roi_widgets import roi_explorer, roi_view  # noqa: F401  (re-exported)
+from .widget_core import figure_to_png, interactive_figure  # noqa: F401  (re-exported)
 
 __all__ = [
     "figure_to_png",
@@ -30,62 +30,6 @@ __all__ = [
     "roi_view",
     "roi_explorer",
 ]
-
-
-def figure_to_png(figure: plt.Figure, dpi: int = 90) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
-    return buffer.getvalue()
-
-
-def interactive_figure(
-    render: Callable[..., object], controls: dict[str, ipywidgets.Widget], columns: int = 3
-) -> ipywidgets.VBox:
-    """Wire ``controls`` to ``render(**values)`` so every change redraws the view.
-
-    ``render`` returns a matplotlib figure, a text/HTML string, or a (figure, text) pair. Figures
-    are drawn into an ``ipywidgets.Image`` as PNG (no output capture, so the widget also works under
-    nbclient and in tests). The box has ``.controls``, ``.image``, ``.text``, ``.render()``,
-    ``.last_result`` and ``.render_count``.
-    """
-    if not callable(render):
-        raise TypeError("render must be callable")
-    if not controls:
-        raise ValueError("interactive_figure needs at least one control")
-    image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(max_width="100%"))
-    text = ipywidgets.HTML()
-    rows = [
-        ipywidgets.HBox(list(controls.values())[i : i + columns])
-        for i in range(0, len(controls), columns)
-    ]
-    box = ipywidgets.VBox([*rows, text, image])
-    box.controls, box.image, box.text = controls, image, text
-    box.last_result = None
-    box.render_count = 0
-
-    def redraw(_change=None):
-        values = {name: control.value for name, control in controls.items()}
-        result = render(**values)
-        figure, message = (
-            result
-            if isinstance(result, tuple)
-            else (result, None)
-            if isinstance(result, plt.Figure)
-            else (None, result)
-        )
-        box.last_result = result
-        if figure is not None:
-            image.value = figure_to_png(figure)
-        text.value = "" if message is None else str(message)
-        box.render_count += 1
-
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    box.render = redraw
-    redraw()
-    return box
 
 
 def channel_explorer(image) -> ipywidgets.VBox:
@@ -462,67 +406,3 @@ def rd_explorer(records: list[dict], pictures: dict) -> ipywidgets.VBox:
     return interactive_figure(
         lambda **values: rd_point_view(records, pictures, **values), controls, columns=2
     )
-
-
-# ----------------------------------------------------------------------------- chapter 6: CAM-ROI
-
-
-def roi_view(image, roi_map, quality_mode: str = "linear", **options):
-    """Overlay, quality map, ROI JPEG and uniform JPEG of the same size; returns (figure, html)."""
-    from . import roi
-
-    array = images.as_uint8(image)
-    qualities = roi.quality_map(roi_map, quality_mode, image=array, **options)
-    encoded = roi.encode_single(array, roi.block_qualities(qualities))
-    quality, uniform = roi.jpeg_for_size(array, len(encoded))
-    result = roi.evaluate(array, roi_map, encoded, uniform, quality)
-    figure, axes = plt.subplots(1, 4, figsize=(14, 3.4))
-    axes[0].imshow(plotting.overlay_heatmap(array, roi_map))
-    axes[0].set_title("ROI map")
-    shown = axes[1].imshow(qualities, cmap="viridis", vmin=1, vmax=100)
-    axes[1].set_title(f"quality map (mean {qualities.mean():.1f})")
-    figure.colorbar(shown, ax=axes[1], fraction=0.046)
-    axes[2].imshow(roi.decode(encoded))
-    axes[2].set_title(f"ROI JPEG, {len(encoded):,} bytes")
-    axes[3].imshow(roi.decode(uniform))
-    axes[3].set_title(f"uniform q{quality}, {len(uniform):,} bytes")
-    for axis in axes:
-        axis.axis("off")
-    figure.tight_layout()
-    return figure, f"<pre>{result.table()}</pre>"
-
-
-def roi_explorer(image, classifier) -> ipywidgets.VBox:
-    """CAM method, classes, fusion (alpha, beta), quality mode and range -> ROI JPEG vs uniform JPEG."""
-    from . import cam
-
-    array = images.as_uint8(image)
-    cache: dict = {}
-    methods = [m for m in cam.METHODS if m != "scorecam"]  # Score-CAM takes tens of seconds
-    controls = {
-        "method": ipywidgets.Dropdown(options=methods, value="gradcam", description="method"),
-        "top_k": ipywidgets.IntSlider(value=3, min=1, max=5, description="top-k"),
-        "alpha": ipywidgets.FloatSlider(value=0.2, min=0, max=0.9, step=0.05, description="α"),
-        "beta": ipywidgets.FloatSlider(value=0.1, min=0, max=0.9, step=0.05, description="β"),
-        "mode": ipywidgets.Dropdown(
-            options=["linear", "quantile", "threshold", "entropy", "progressive"],
-            value="linear",
-            description="mode",
-        ),
-        "q_range": ipywidgets.IntRangeSlider(value=(20, 80), min=1, max=100, description="q"),
-        "target": ipywidgets.IntSlider(value=50, min=5, max=95, description="average q"),
-    }
-
-    def render(method, top_k, alpha, beta, mode, q_range, target):
-        if (method, top_k) not in cache:
-            cache[(method, top_k)] = cam.class_maps(classifier, array, method, top_k=top_k)
-        maps, probabilities = cache[(method, top_k)]
-        fused = cam.fuse_softmax(maps, probabilities, alpha, beta) if top_k > 1 else maps[0]
-        options = {"q_start": q_range[0], "q_end": q_range[1]}
-        if mode == "threshold":
-            options.update(q_object=q_range[1], q_background=q_range[0])
-        if mode == "progressive":
-            options["target"] = target
-        return roi_view(array, fused, mode, **options)
-
-    return interactive_figure(render, controls, columns=4)

@@ -1,0 +1,73 @@
+"""Chapter 6's widgets (CAM-ROI): a static ROI view and its explorer. Wiring only; the maths lives in
+cam.py and roi.py. Re-exported by widgets.py (``widgets.roi_view``, ``widgets.roi_explorer``)."""
+
+from __future__ import annotations
+
+import ipywidgets
+import matplotlib.pyplot as plt
+
+from . import images, plotting
+from .widget_core import interactive_figure
+
+__all__ = ["roi_view", "roi_explorer"]
+
+
+def roi_view(image, roi_map, quality_mode: str = "linear", **options):
+    """Overlay, quality map, ROI JPEG and uniform JPEG of the same size; returns (figure, html)."""
+    from . import roi
+
+    array = images.as_uint8(image)
+    qualities = roi.quality_map(roi_map, quality_mode, image=array, **options)
+    encoded = roi.encode_single(array, roi.block_qualities(qualities))
+    quality, uniform = roi.jpeg_for_size(array, len(encoded))
+    result = roi.evaluate(array, roi_map, encoded, uniform, quality)
+    figure, axes = plt.subplots(1, 4, figsize=(14, 3.4))
+    axes[0].imshow(plotting.overlay_heatmap(array, roi_map))
+    axes[0].set_title("ROI map")
+    shown = axes[1].imshow(qualities, cmap="viridis", vmin=1, vmax=100)
+    axes[1].set_title(f"quality map (mean {qualities.mean():.1f})")
+    figure.colorbar(shown, ax=axes[1], fraction=0.046)
+    axes[2].imshow(roi.decode(encoded))
+    axes[2].set_title(f"ROI JPEG, {len(encoded):,} bytes")
+    axes[3].imshow(roi.decode(uniform))
+    axes[3].set_title(f"uniform q{quality}, {len(uniform):,} bytes")
+    for axis in axes:
+        axis.axis("off")
+    figure.tight_layout()
+    return figure, f"<pre>{result.table()}</pre>"
+
+
+def roi_explorer(image, classifier) -> ipywidgets.VBox:
+    """CAM method, classes, fusion (alpha, beta), quality mode and range -> ROI JPEG vs uniform JPEG."""
+    from . import cam
+
+    array = images.as_uint8(image)
+    cache: dict = {}
+    methods = [m for m in cam.METHODS if m != "scorecam"]  # Score-CAM takes tens of seconds
+    controls = {
+        "method": ipywidgets.Dropdown(options=methods, value="gradcam", description="method"),
+        "top_k": ipywidgets.IntSlider(value=3, min=1, max=5, description="top-k"),
+        "alpha": ipywidgets.FloatSlider(value=0.2, min=0, max=0.9, step=0.05, description="α"),
+        "beta": ipywidgets.FloatSlider(value=0.1, min=0, max=0.9, step=0.05, description="β"),
+        "mode": ipywidgets.Dropdown(
+            options=["linear", "quantile", "threshold", "entropy", "progressive"],
+            value="linear",
+            description="mode",
+        ),
+        "q_range": ipywidgets.IntRangeSlider(value=(20, 80), min=1, max=100, description="q"),
+        "target": ipywidgets.IntSlider(value=50, min=5, max=95, description="average q"),
+    }
+
+    def render(method, top_k, alpha, beta, mode, q_range, target):
+        if (method, top_k) not in cache:
+            cache[(method, top_k)] = cam.class_maps(classifier, array, method, top_k=top_k)
+        maps, probabilities = cache[(method, top_k)]
+        fused = cam.fuse_softmax(maps, probabilities, alpha, beta) if top_k > 1 else maps[0]
+        options = {"q_start": q_range[0], "q_end": q_range[1]}
+        if mode == "threshold":
+            options.update(q_object=q_range[1], q_background=q_range[0])
+        if mode == "progressive":
+            options["target"] = target
+        return roi_view(array, fused, mode, **options)
+
+    return interactive_figure(render, controls, columns=4)
