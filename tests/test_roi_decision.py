@@ -11,29 +11,19 @@ from PIL import Image
 from helpers import cam, jpeg, roi
 
 
-@pytest.fixture
-def photo(roi_photo):
-    return roi_photo
-
-
-@pytest.fixture
-def blob(roi_blob):
-    return roi_blob
-
-
 def test_fractional_quality_50_is_pillows_quality_50():
     assert roi._tables_at(50.0)[0] == jpeg.quant_table(50).ravel().tolist()
     assert roi._tables_at(50.0)[1] == jpeg.quant_table(50, chroma=True).ravel().tolist()
 
 
 @pytest.mark.parametrize("target_quality", [30, 50, 70])
-def test_uniform_for_size_hits_budgets_integer_qualities_cannot(photo, target_quality):
+def test_uniform_for_size_hits_budgets_integer_qualities_cannot(roi_photo, target_quality):
     low, high = (
-        len(roi.uniform_jpeg(photo, target_quality)),
-        len(roi.uniform_jpeg(photo, target_quality + 1)),
+        len(roi.uniform_jpeg(roi_photo, target_quality)),
+        len(roi.uniform_jpeg(roi_photo, target_quality + 1)),
     )
     target = (low + high) // 2  # between two integer qualities
-    data = roi.uniform_for_size(photo, target)
+    data = roi.uniform_for_size(roi_photo, target)
     assert abs(len(data) - target) <= 0.01 * target
     decoded = Image.open(io.BytesIO(data))
     luma = np.array(decoded.quantization[0]).reshape(8, 8)
@@ -41,7 +31,7 @@ def test_uniform_for_size_hits_budgets_integer_qualities_cannot(photo, target_qu
     assert (luma >= jpeg.quant_table(target_quality + 3)).all()
     assert (luma <= jpeg.quant_table(target_quality - 3)).all()
     with pytest.raises(ValueError, match="target_bytes"):
-        roi.uniform_for_size(photo, 0)
+        roi.uniform_for_size(roi_photo, 0)
 
 
 class _BackgroundTexture(torch.nn.Module):
@@ -65,23 +55,23 @@ class _BackgroundTexture(torch.nn.Module):
         return logits
 
 
-def _stand_in(photo, keep):
+def _stand_in(roi_photo, keep):
     probe = cam.load_classifier(
         "probe", model=torch.nn.Identity(), target_layer=torch.nn.Identity()
     )
-    model = _BackgroundTexture(probe.preprocess(photo), keep)
+    model = _BackgroundTexture(probe.preprocess(roi_photo), keep)
     return cam.load_classifier("stand-in", model=model, target_layer=torch.nn.Identity()), model
 
 
 @pytest.mark.parametrize("keep", [0.0, 0.8, 0.9, 0.97])
-def test_the_first_file_that_keeps_the_decision_is_chosen(photo, blob, keep):
-    classifier, model = _stand_in(photo, keep)
-    target = len(roi.uniform_jpeg(photo, 50))
-    result = roi.encode_keeping_decision(photo, blob, classifier, target)
+def test_the_first_file_that_keeps_the_decision_is_chosen(roi_photo, roi_blob, keep):
+    classifier, model = _stand_in(roi_photo, keep)
+    target = len(roi.uniform_jpeg(roi_photo, 50))
+    result = roi.encode_keeping_decision(roi_photo, roi_blob, classifier, target)
     assert result.original_top == 7
     # recompute every rung on its own: the chosen one is the first whose decode is still class 7
-    files = [roi.encode(photo, blob, target_bytes=target, **o) for o in roi.DECISION_LADDER]
-    files.append(roi.uniform_for_size(photo, target))
+    files = [roi.encode(roi_photo, roi_blob, target_bytes=target, **o) for o in roi.DECISION_LADDER]
+    files.append(roi.uniform_for_size(roi_photo, target))
     keeps = [
         model.energy(classifier.preprocess(roi.decode(f))) >= keep * model.reference for f in files
     ]
@@ -94,13 +84,13 @@ def test_the_first_file_that_keeps_the_decision_is_chosen(photo, blob, keep):
     assert [t[0] for t in result.tried] == list(range(len(result.tried)))
 
 
-def test_stand_in_decisions_cover_both_outcomes(photo, blob):
+def test_stand_in_decisions_cover_both_outcomes(roi_photo, roi_blob):
     """The parametrization above must exercise a fallback: the strongest rung flattens the background
     more than uniform JPEG does, so some 'keep' separates them."""
-    classifier, model = _stand_in(photo, 0.0)
-    target = len(roi.uniform_jpeg(photo, 50))
-    strong = roi.encode(photo, blob, target_bytes=target, **roi.DECISION_LADDER[0])
-    uniform = roi.uniform_for_size(photo, target)
+    classifier, model = _stand_in(roi_photo, 0.0)
+    target = len(roi.uniform_jpeg(roi_photo, 50))
+    strong = roi.encode(roi_photo, roi_blob, target_bytes=target, **roi.DECISION_LADDER[0])
+    uniform = roi.uniform_for_size(roi_photo, target)
     energy = [
         model.energy(classifier.preprocess(roi.decode(f))) / model.reference
         for f in (strong, uniform)
@@ -125,14 +115,14 @@ class _OnlyTheOriginal(torch.nn.Module):
         return logits
 
 
-def test_no_file_keeps_the_decision_gives_the_most_probable(photo, blob):
+def test_no_file_keeps_the_decision_gives_the_most_probable(roi_photo, roi_blob):
     probe = cam.load_classifier(
         "probe", model=torch.nn.Identity(), target_layer=torch.nn.Identity()
     )
-    model = _OnlyTheOriginal(probe.preprocess(photo))
+    model = _OnlyTheOriginal(probe.preprocess(roi_photo))
     classifier = cam.load_classifier("stand-in", model=model, target_layer=torch.nn.Identity())
-    target = len(roi.uniform_jpeg(photo, 50))
-    result = roi.encode_keeping_decision(photo, blob, classifier, target)
+    target = len(roi.uniform_jpeg(roi_photo, 50))
+    result = roi.encode_keeping_decision(roi_photo, roi_blob, classifier, target)
     assert result.original_top == 7 and not result.kept
     assert len(result.tried) == len(roi.DECISION_LADDER) + 1
     assert all(top == 3 for _rung, top, _p in result.tried)
@@ -140,9 +130,9 @@ def test_no_file_keeps_the_decision_gives_the_most_probable(photo, blob):
     assert result.rung == int(np.argmax(probabilities))
     ladder = roi.DECISION_LADDER
     expected = (
-        roi.encode(photo, blob, target_bytes=target, **ladder[result.rung])
+        roi.encode(roi_photo, roi_blob, target_bytes=target, **ladder[result.rung])
         if result.rung < len(ladder)
-        else roi.uniform_for_size(photo, target)
+        else roi.uniform_for_size(roi_photo, target)
     )
     assert result.data == expected
 
@@ -157,21 +147,23 @@ class _ConfidenceFromTexture(_BackgroundTexture):
         return logits
 
 
-def test_keep_probability_rejects_files_less_sure_than_uniform(photo, blob):
+def test_keep_probability_rejects_files_less_sure_than_uniform(roi_photo, roi_blob):
     probe = cam.load_classifier(
         "probe", model=torch.nn.Identity(), target_layer=torch.nn.Identity()
     )
-    model = _ConfidenceFromTexture(probe.preprocess(photo), 0.0)
+    model = _ConfidenceFromTexture(probe.preprocess(roi_photo), 0.0)
     classifier = cam.load_classifier("stand-in", model=model, target_layer=torch.nn.Identity())
-    target = len(roi.uniform_jpeg(photo, 50))
-    loose = roi.encode_keeping_decision(photo, blob, classifier, target)
+    target = len(roi.uniform_jpeg(roi_photo, 50))
+    loose = roi.encode_keeping_decision(roi_photo, roi_blob, classifier, target)
     assert loose.kept and loose.rung == 0  # the label never changes
-    strict = roi.encode_keeping_decision(photo, blob, classifier, target, keep_probability=1.0)
+    strict = roi.encode_keeping_decision(
+        roi_photo, roi_blob, classifier, target, keep_probability=1.0
+    )
     uniform_p = strict.tried[-1][2] if strict.rung == len(roi.DECISION_LADDER) else None
-    files = [roi.encode(photo, blob, target_bytes=target, **o) for o in roi.DECISION_LADDER]
+    files = [roi.encode(roi_photo, roi_blob, target_bytes=target, **o) for o in roi.DECISION_LADDER]
     energies = [model.energy(classifier.preprocess(roi.decode(f))) for f in files]
     uniform_energy = model.energy(
-        classifier.preprocess(roi.decode(roi.uniform_for_size(photo, target)))
+        classifier.preprocess(roi.decode(roi.uniform_for_size(roi_photo, target)))
     )
     sure_enough = [e >= uniform_energy for e in energies]
     expected = sure_enough.index(True) if any(sure_enough) else len(files)
@@ -182,10 +174,10 @@ def test_keep_probability_rejects_files_less_sure_than_uniform(photo, blob):
     if uniform_p is not None:
         assert all(p < uniform_p for _r, _t, p in strict.tried[:-1])
     with pytest.raises(ValueError, match="keep_probability"):
-        roi.encode_keeping_decision(photo, blob, classifier, target, keep_probability=1.5)
+        roi.encode_keeping_decision(roi_photo, roi_blob, classifier, target, keep_probability=1.5)
     with pytest.raises(ValueError, match="target_bytes"):
-        roi.encode_keeping_decision(photo, blob, classifier, 0)
+        roi.encode_keeping_decision(roi_photo, roi_blob, classifier, 0)
     with pytest.raises(ValueError, match="target_bytes"):
-        roi.encode(photo, blob, mode="rdo", target_bytes=-5)
+        roi.encode(roi_photo, roi_blob, mode="rdo", target_bytes=-5)
     with pytest.raises(ValueError, match="must match"):
-        roi.encode_keeping_decision(photo, blob[:40], classifier, target)
+        roi.encode_keeping_decision(roi_photo, roi_blob[:40], classifier, target)
