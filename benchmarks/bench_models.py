@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from common import best_of
 
-from helpers import autoencoder, config, data, filters, pixelcnn, video
+from helpers import autoencoder, config, data, filters, jpeg, pixelcnn, video
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
         crop = photo[200 : 200 + side, 300 : 300 + side]
         stream = pixelcnn.compress(model, crop)
         encode = best_of(lambda crop=crop: pixelcnn.compress(model, crop), 2)
-        decode = best_of(lambda s=stream, c=crop: pixelcnn.decompress(model, s, c.shape), 1)
+        decode = best_of(lambda s=stream, c=crop: pixelcnn.decompress(model, s), 1)
         print(f"{side:>4d}^2 {encode:9.2f} {decode:9.2f} {1000 * decode / side**2:9.1f}")
 
     print("\nAutoencoders on kodim23 (768x512), quality 3: real bytes")
@@ -35,28 +35,27 @@ def main() -> None:
         print(f"{name:22s} compress {encode:5.2f} s  decompress {decode:5.2f} s")
 
     print("\nFilters on kodim23 (768x512) coded at quality 10")
-    decoded, _ = filters.jpeg_round_trip(photo, 10)
+    decoded, _ = jpeg.round_trip(photo, 10)
     candidates = {"deblock (numpy)": "deblock", "ARCNN (untrained)": filters.build_model("arcnn"),
                   "DnCNN (untrained)": filters.build_model("dncnn")}  # fmt: skip
     try:
-        candidates["conditioned (shipped)"] = filters.load_pretrained()
+        candidates["conditioned (shipped)"] = filters.load_pretrained("conditioned")
     except FileNotFoundError:
         candidates["conditioned (untrained)"] = filters.build_model("conditioned")
     for label, net in candidates.items():
-        seconds = best_of(lambda net=net: filters.apply(net, decoded, 10), 2)
+        run = (lambda: filters.deblock(decoded, 10)) if net == "deblock" else (
+            lambda net=net: filters.apply(net, decoded, 10))  # fmt: skip
+        seconds = best_of(run, 2)
         print(f"{label:24s} {seconds:6.2f} s  ({0.393 / seconds:5.2f} megapixels/s)")
 
     print("\nToy video codec, Foreman QCIF luma, 10 frames, quality 20")
     frames = data.foreman_qcif(10)["y"]
     for label, loop_filter, mode in [("no filter", None, "none"),
                                      ("deblock in-loop", "deblock", "in-loop"),
-                                     ("learned in-loop", candidates.get("conditioned (shipped)"),
-                                      "in-loop")]:  # fmt: skip
-        if mode == "in-loop" and loop_filter is None:
-            continue
+                                     ("learned in-loop", "conditioned", "in-loop")]:  # fmt: skip
         encoded = video.encode(frames, 20, loop_filter, mode)
         encode = best_of(lambda f=loop_filter, m=mode: video.encode(frames, 20, f, m), 1)
-        decode = best_of(lambda e=encoded, f=loop_filter: video.decode(e.data, f), 1)
+        decode = best_of(lambda e=encoded: video.decode(e), 1)
         print(f"{label:18s} encode {10 / encode:6.1f} frames/s  decode {10 / decode:6.1f} frames/s")
 
 

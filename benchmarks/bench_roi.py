@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from common import best_of
 
-from helpers import autoencoder, cam, config, data, roi, roi_learned
+from helpers import autoencoder, cam, config, data, roi
 
 
 def main() -> None:
@@ -49,10 +49,10 @@ def main() -> None:
     print(
         f"\nLearned ROI (hyperprior quality 4, strength 2) at the size of quality 3's file ({len(plain)} B)"
     )
-    once = best_of(lambda: roi_learned.compress(model, photo, heat, 2.0), 2)
-    sized = best_of(lambda: roi_learned.compress_for_size(model, photo, heat, len(plain), 2.0), 1)
-    stream = roi_learned.compress_for_size(model, photo, heat, len(plain), 2.0)
-    decode = best_of(lambda: roi_learned.decompress(model, stream), 2)
+    once = best_of(lambda: roi.learned.compress(model, photo, heat, 2.0), 2)
+    sized = best_of(lambda: roi.learned.compress_for_size(model, photo, heat, len(plain), 2.0), 1)
+    stream = roi.learned.compress_for_size(model, photo, heat, len(plain), 2.0)
+    decode = best_of(lambda: roi.learned.decompress(model, stream), 2)
     print(
         f"one compress {once:5.2f} s, with the size search {sized:5.2f} s, decompress {decode:5.2f} s"
     )

@@ -1,36 +1,32 @@
-"""Autoencoder codecs (chapter 4): Ballé's factorized prior and scale hyperprior, the R + λD loss
-and the training recipe used for the shipped checkpoints.
+"""Autoencoder codecs (chapter 4): Ballé's factorized prior and scale hyperprior, GDN, the
+quantization proxies and the R + λD loss.
 
-Public entry points: ``load_pretrained(name, quality)`` (the workbench's own checkpoints, or
-CompressAI's with a network), ``compress(model, image) -> bytes`` and ``decompress(model, data) -> image``
-(real bytes: a small header and the entropy coder's strings), and the training recipe. The models are
-CompressAI's own classes so that checkpoints stay loadable by CompressAI and by the readable versions
-the chapter builds. (GDN by hand and the quantization proxies come with the chapter 4 notebook.)
+Public entry points: ``load_pretrained(name, quality)`` (the workbench's own checkpoints;
+``load_compressai`` for CompressAI's with a network), ``compress(model, image) -> bytes`` and
+``decompress(model, data) -> uint8 image`` (a self-describing file: helpers.container framing, a
+header and the entropy coder's strings). The models are CompressAI's own classes so that checkpoints
+stay loadable by CompressAI. Training lives in helpers.recipes.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import struct
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 
 with warnings.catch_warnings():  # compressai calls torch.jit.script, which torch now deprecates
     warnings.simplefilter("ignore", FutureWarning)
-    from compressai.models import FactorizedPrior, ScaleHyperprior
+    from compressai.models import FactorizedPrior, MeanScaleHyperprior, ScaleHyperprior
 
-from . import config, data, images, training
+from . import config, container, data, images, registry, training
 
 __all__ = [
     "ARCHITECTURES",
     "build_model",
     "RateDistortionLoss",
-    "train_recipe",
     "fit_quantiles",
     "GDN",
     "quantize",
@@ -40,19 +36,20 @@ __all__ = [
     "QUALITY_LAMBDAS",
     "COMPRESSAI_ONLY",
     "load_pretrained",
+    "load_compressai",
+    "AutoencoderStreamError",
     "compress",
     "decompress",
-    "main",
+    "decompress_tensor",
 ]
 
 #: CompressAI's λ for its quality 1..4 (MSE models); the workbench ships the same four rate points.
 QUALITY_LAMBDAS = {1: 0.0018, 2: 0.0035, 3: 0.0067, 4: 0.013}
-WEIGHTS = Path(__file__).parent / "weights"
 
-#: name -> (class, default N, default M); the names are CompressAI's zoo names.
+#: name -> (class, default keyword arguments); the names are CompressAI's zoo names.
 ARCHITECTURES = {
-    "bmshj2018-factorized": (FactorizedPrior, 64, 96),
-    "bmshj2018-hyperprior": (ScaleHyperprior, 64, 96),
+    "bmshj2018-factorized": (FactorizedPrior, {"N": 64, "M": 96}),
+    "bmshj2018-hyperprior": (ScaleHyperprior, {"N": 64, "M": 96}),
 }
 
 
@@ -60,9 +57,9 @@ def build_model(name: str, N: int | None = None, M: int | None = None) -> torch.
     """Build an untrained codec by zoo name with N (transform) and M (latent) channels."""
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES)}")
-    cls, default_n, default_m = ARCHITECTURES[name]
-    N = default_n if N is None else N
-    M = default_m if M is None else M
+    cls, defaults = ARCHITECTURES[name]
+    N = defaults["N"] if N is None else N
+    M = defaults["M"] if M is None else M
     if N < 1 or M < 1:
         raise ValueError(f"N and M must be positive, got N={N}, M={M}")
     return cls(N, M)
@@ -244,67 +241,6 @@ class RateDistortionLoss(torch.nn.Module):
         return {"loss": self.lmbda * 255**2 * mse + bpp, "bpp": bpp, "mse": mse}
 
 
-def train_recipe(
-    name: str,
-    lmbda: float,
-    num_steps: int,
-    checkpoint_path: str | Path,
-    crop_size: int = 128,
-    batch_size: int = 8,
-    lr: float = 1e-4,
-    N: int | None = None,
-    M: int | None = None,
-    seed: int = 0,
-    init_from: str | Path | None = None,
-    progress: bool = True,
-    lr_drop_at: int | None = None,
-) -> training.History:
-    """Train a codec on random BSDS500 crops (train + val) with R + λD; checkpoints at checkpoint_path.
-
-    ``lr_drop_at``: from this (absolute) step on the learning rate is lr / 10, the usual last phase.
-    A resumed run draws fresh crops (the crop seed is offset by the step it resumes from).
-    """
-    config.seed_everything(seed)
-    model = build_model(name, N, M)
-    if init_from is not None and not Path(checkpoint_path).is_file():
-        state = torch.load(init_from, map_location="cpu", weights_only=False)
-        model.load_state_dict(state["model"])
-    crops = data.RandomCrops(data.bsds500("all"), crop_size=crop_size, seed=seed)
-    criterion = RateDistortionLoss(lmbda)
-    # The entropy bottleneck's quantiles do not enter the R + lambda D loss (training adds noise,
-    # it does not round); they only bound the CDF tables of the real coder, so they are fitted
-    # separately (fit_quantiles), and gradient clipping sees only the transform and prior parameters.
-    parameters = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
-    optimizer = torch.optim.Adam(parameters, lr=lr)
-
-    def loss_fn(model, batch):
-        terms = criterion(model(batch), batch)
-        psnr = -10 * torch.log10(terms["mse"].detach())
-        return terms["loss"], {"bpp": terms["bpp"], "psnr": psnr}
-
-    extra = {
-        "name": name,
-        "lmbda": lmbda,
-        "N": N if N is not None else ARCHITECTURES[name][1],
-        "M": M if M is not None else ARCHITECTURES[name][2],
-        "crop_size": crop_size,
-        "batch_size": batch_size,
-        "lr": lr,
-        "lr_drop_at": lr_drop_at,
-        "init_from": None if init_from is None else Path(init_from).name,
-        "data": "BSDS500 train+val (300 images)",
-    }
-    history = training.run_recipe(
-        model, lambda start: crops.batches(batch_size, seed=seed + start), loss_fn, num_steps,
-        checkpoint_path, lr, lr_drop_at, extra, progress, optimizer=optimizer, log_every=50,
-    )  # fmt: skip
-    extra["aux_loss"] = fit_quantiles(model)
-    training.save_checkpoint(
-        checkpoint_path, model, optimizer, history.steps[-1] if history.steps else 0, history, extra
-    )
-    return history
-
-
 def fit_quantiles(model: torch.nn.Module, num_steps: int = 3000, lr: float = 1e-2) -> float:
     """Fit the entropy bottleneck's quantiles (CompressAI's auxiliary loss) alone; return the final aux loss.
 
@@ -327,146 +263,159 @@ def fit_quantiles(model: torch.nn.Module, num_steps: int = 3000, lr: float = 1e-
 COMPRESSAI_ONLY = ("mbt2018-mean", "mbt2018")
 
 
-def load_pretrained(name: str, quality: int, source: str = "workbench") -> torch.nn.Module:
-    """A trained codec in eval mode with its entropy coder's tables built (``update(force=True)``).
+def load_pretrained(name: str, quality: int | None = None) -> torch.nn.Module:
+    """A shipped codec (helpers/weights, MANIFEST.json) in eval mode on config.device(), with its
+    entropy coder's tables built (``update(force=True)``).
 
     Args:
-        name: "bmshj2018-factorized" or "bmshj2018-hyperprior" (CompressAI's zoo names; shipped
-            here), or "mbt2018-mean" / "mbt2018" (Minnen et al. 2018, with source="compressai").
-        quality: 1 (lowest rate) .. 4, trained with QUALITY_LAMBDAS[quality] (CompressAI: 1 .. 8).
-        source: "workbench" (checkpoints in helpers/weights, listed in MANIFEST.json) or "compressai"
-            (CompressAI's published weights; needs a network).
+        name: "bmshj2018-factorized" or "bmshj2018-hyperprior" (CompressAI's zoo names).
+        quality: 1 (lowest rate) .. 4, trained with QUALITY_LAMBDAS[quality]; required.
+    ``registry.shipped("autoencoder")`` lists what is shipped; CompressAI's published weights load
+    with ``load_compressai`` (needs a network).
+    """
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; shipped: {sorted(ARCHITECTURES)}")
+    if quality not in QUALITY_LAMBDAS:
+        raise ValueError(f"quality must be one of {list(QUALITY_LAMBDAS)}, got {quality!r}")
+    model = registry.load("autoencoder", name, quality, build_model)
+    model.update(force=True)
+    return model
+
+
+def load_compressai(name: str, quality: int) -> torch.nn.Module:
+    """CompressAI's published model (downloads its weights: needs a network), like load_pretrained.
+
+    name: "bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean" or "mbt2018"; quality 1..8.
     """
     if name not in ARCHITECTURES and name not in COMPRESSAI_ONLY:
         raise ValueError(
-            f"unknown architecture {name!r}; expected one of {sorted(ARCHITECTURES) + list(COMPRESSAI_ONLY)}"
+            f"unknown model {name!r}; expected one of {sorted(ARCHITECTURES) + list(COMPRESSAI_ONLY)}"
         )
-    if name in COMPRESSAI_ONLY and source != "compressai":
-        raise ValueError(
-            f"the workbench ships no {name} weights; use source='compressai' (needs a network)"
-        )
-    qualities = range(1, 9) if source == "compressai" else QUALITY_LAMBDAS
-    if quality not in qualities:
-        raise ValueError(f"quality must be one of {list(qualities)}, got {quality!r}")
-    if source == "compressai":
-        from compressai import zoo
+    if quality not in range(1, 9):
+        raise ValueError(f"quality must be in 1..8, got {quality!r}")
+    from compressai import zoo
 
-        try:
-            model = getattr(zoo, name.replace("-", "_"))(quality=quality, pretrained=True)
-        except Exception as error:
-            raise RuntimeError(
-                f"could not download CompressAI's {name} quality {quality} ({error}); without a "
-                "network use source='workbench'"
-            ) from error
-        model.eval().update(force=True)
-        return model.to(config.device())
-    if source != "workbench":
-        raise ValueError(f"source must be 'workbench' or 'compressai', got {source!r}")
-    manifest = json.loads((WEIGHTS / "MANIFEST.json").read_text())["checkpoints"]
-    found = [
-        file
-        for file, entry in manifest.items()
-        if entry.get("architecture") == name
-        and entry.get("quality") == quality
-        and entry.get("status") == "shipped"
-    ]
-    if not found:
-        shipped = sorted(
-            (e["architecture"], e.get("quality"))
-            for e in manifest.values()
-            if e["status"] == "shipped"
-        )
-        raise FileNotFoundError(
-            f"no shipped workbench checkpoint for {name} quality {quality}; shipped: {shipped}. "
-            f"Train one: python -m helpers.autoencoder --name {name} --lmbda {QUALITY_LAMBDAS[quality]}"
-        )
-    state = torch.load(WEIGHTS / found[0], map_location="cpu", weights_only=False)
-    extra = state.get("extra", {})
-    model = build_model(name, extra.get("N"), extra.get("M"))
-    model.load_state_dict(state["model"])
+    try:
+        model = getattr(zoo, name.replace("-", "_"))(quality=quality, pretrained=True)
+    except Exception as error:
+        raise RuntimeError(
+            f"could not download CompressAI's {name} quality {quality} ({error}); without a network "
+            "use load_pretrained (the workbench's own weights)"
+        ) from error
     model.eval().update(force=True)
     return model.to(config.device())
 
 
-_MAGIC = b"NCW1"
+class AutoencoderStreamError(container.StreamError):
+    """A stream that is not an autoencoder file of this model, or is damaged."""
+
+
+_MAGIC, _VERSION = b"NCWA", 1
+#: height, width, model kind, latent channels M, model fingerprint, CRC-32 of the decoded latent y_hat
+_HEADER = ">HHBHII"
+_KINDS = {"factorized": 0, "hyperprior": 1, "mean-scale": 2}
+
+
+def _kind(model: torch.nn.Module) -> str:
+    if hasattr(model, "context_prediction"):
+        raise ValueError(
+            "autoregressive models (mbt2018) decode serially; compress supports the factorized, "
+            "scale-hyperprior and mean-scale (mbt2018-mean) models"
+        )
+    if isinstance(model, MeanScaleHyperprior):
+        return "mean-scale"
+    if hasattr(model, "gaussian_conditional") and hasattr(model, "h_s"):
+        return "hyperprior"
+    if hasattr(model, "entropy_bottleneck") and hasattr(model, "g_s"):
+        return "factorized"
+    raise TypeError(
+        f"model must be a CompressAI factorized or hyperprior codec, got {type(model).__name__}"
+    )
+
+
+def _latent_channels(model: torch.nn.Module) -> int:
+    return int(model.g_a[-1].out_channels)
+
+
+def _latent_size(kind: str, height: int, width: int) -> tuple[int, int]:
+    """What the entropy bottleneck codes: y (factorized, stride 16) or z (hyperprior, stride 64)."""
+    padded = images.ceil_div(height, 64) * 64, images.ceil_div(width, 64) * 64
+    stride = 16 if kind == "factorized" else 64
+    return padded[0] // stride, padded[1] // stride
+
+
+def _decode_latent(model: torch.nn.Module, kind: str, strings: list, size: tuple[int, int]):
+    """y_hat from the strings, as CompressAI's ``decompress`` computes it before g_s."""
+    if kind == "factorized":
+        return model.entropy_bottleneck.decompress(strings[0], size)
+    z_hat = model.entropy_bottleneck.decompress(strings[1], size)
+    if kind == "mean-scale":
+        scales, means = model.h_s(z_hat).chunk(2, 1)
+        indexes = model.gaussian_conditional.build_indexes(scales)
+        return model.gaussian_conditional.decompress(strings[0], indexes, means=means)
+    indexes = model.gaussian_conditional.build_indexes(model.h_s(z_hat))
+    return model.gaussian_conditional.decompress(strings[0], indexes, z_hat.dtype)
 
 
 def compress(model: torch.nn.Module, image) -> bytes:
-    """Encode a uint8 RGB image into bytes: a header (image and latent sizes, string lengths) and the
-    entropy coder's strings. The image is padded to a multiple of 64 and cropped back on decoding."""
-    array = images.as_uint8(image)
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"compress expects an RGB image (H, W, 3), got {array.shape}")
+    """Encode a uint8 RGB image into a self-describing file: the header (image size, model kind,
+    latent channels, the model's fingerprint, string lengths) and the entropy coder's strings, framed
+    by helpers.container (magic, version, CRC-32). Padded to a multiple of 64, cropped back on decoding."""
+    kind = _kind(model)
+    array = images.as_rgb(image)
     height, width = array.shape[:2]
     device = next(model.parameters()).device
     x, _ = images.pad_to_multiple(images.to_tensor(array, device=device), 64)
     with torch.no_grad():
         out = model.compress(x)
+        y_hat = _decode_latent(model, kind, out["strings"], tuple(out["shape"]))
     strings = [s[0] for s in out["strings"]]
-    header = struct.pack(">4sHHHHB", _MAGIC, height, width, *out["shape"], len(strings))
-    lengths = b"".join(struct.pack(">I", len(s)) for s in strings)
-    return header + lengths + b"".join(strings)
+    header = struct.pack(
+        _HEADER, height, width, _KINDS[kind], _latent_channels(model), container.fingerprint(model),
+        container.content_crc(np.array([height, width]), y_hat),
+    ) + b"".join(struct.pack(">I", len(s)) for s in strings)  # fmt: skip
+    return container.pack(_MAGIC, _VERSION, header, b"".join(strings))
 
 
-def decompress(model: torch.nn.Module, data: bytes, as_tensor: bool = False):
-    """Decode bytes from ``compress`` with the same model: uint8 RGB (H, W, 3), or with as_tensor the
-    decoder's float output (1, 3, H, W) in [0, 1] (to compare with a forward pass before rounding)."""
-    data = bytes(data)
-    size = struct.calcsize(">4sHHHHB")
-    if len(data) < size or data[:4] != _MAGIC:
-        raise ValueError("not a workbench autoencoder bitstream (bad header)")
-    _, height, width, latent_h, latent_w, count = struct.unpack(">4sHHHHB", data[:size])
-    offset = size + 4 * count
-    if len(data) < offset:
-        raise ValueError("truncated bitstream")
-    lengths = [struct.unpack(">I", data[size + 4 * i : size + 4 * i + 4])[0] for i in range(count)]
-    if offset + sum(lengths) != len(data):
-        raise ValueError("bitstream length does not match its header")
-    strings = []
-    for length in lengths:
-        strings.append([data[offset : offset + length]])
-        offset += length
-    with torch.no_grad():
-        x_hat = model.decompress(strings, (latent_h, latent_w))["x_hat"]
-    x_hat = x_hat[..., :height, :width].clamp(0, 1)
-    return x_hat if as_tensor else images.to_uint8(x_hat)
+def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
+    """Decode ``compress``'s bytes with the model that wrote them: uint8 RGB (H, W, 3).
+
+    Raises AutoencoderStreamError for a foreign, damaged or truncated stream, or one written by
+    another model; every header field is checked before the native entropy decoder runs.
+    """
+    return images.to_uint8(decompress_tensor(model, data))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line: python -m helpers.autoencoder --name ... --lmbda ... --steps ... --out ..."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--name", default="bmshj2018-hyperprior", choices=sorted(ARCHITECTURES))
-    parser.add_argument("--lmbda", type=float, default=0.0067)
-    parser.add_argument("--steps", type=int, default=10000)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--crop-size", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--N", type=int, default=None)
-    parser.add_argument("--M", type=int, default=None)
-    parser.add_argument("--init-from", default=None)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--lr-drop-at", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    config.set_num_threads(args.threads)
-    history = train_recipe(
-        args.name,
-        args.lmbda,
-        args.steps,
-        args.out,
-        crop_size=args.crop_size,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        N=args.N,
-        M=args.M,
-        init_from=args.init_from,
-        progress=False,
-        lr_drop_at=args.lr_drop_at,
-        seed=args.seed,
+def decompress_tensor(model: torch.nn.Module, data: bytes) -> torch.Tensor:
+    """``decompress`` before rounding: the decoder's output (1, 3, H, W) in [0, 1] (to compare
+    with a forward pass)."""
+    kind = _kind(model)
+    header, payload = container.unpack(data, _MAGIC, _VERSION, AutoencoderStreamError)
+    count = 1 if kind == "factorized" else 2
+    layout = _HEADER + f"{count}I"
+    height, width, kind_code, channels, print_, latent_crc, *lengths = container.read_fields(
+        header, layout, AutoencoderStreamError
     )
-    print(f"done: step {history.steps[-1] if history.steps else 0}, loss {history.last():.4f}")
-
-
-if __name__ == "__main__":
-    main()
+    if kind_code != _KINDS[kind]:
+        names = {v: k for k, v in _KINDS.items()}
+        raise AutoencoderStreamError(
+            f"stream written by a {names.get(kind_code, 'unknown')} model; the model given is {kind}"
+        )
+    if channels != _latent_channels(model) or not height or not width:
+        raise AutoencoderStreamError(
+            f"stream for M={channels} latent channels and a {height} x {width} image; the model "
+            f"has M={_latent_channels(model)}"
+        )
+    container.check_fingerprint(model, print_, AutoencoderStreamError)
+    strings = [[part] for part in container.split_lengths(payload, lengths, AutoencoderStreamError)]
+    try:
+        with torch.no_grad():
+            y_hat = _decode_latent(model, kind, strings, _latent_size(kind, height, width))
+    except (RuntimeError, ValueError, IndexError) as error:
+        raise AutoencoderStreamError(
+            f"the entropy decoder failed on this stream ({error})"
+        ) from error
+    container.check_content(latent_crc, AutoencoderStreamError, np.array([height, width]), y_hat)
+    with torch.no_grad():
+        x_hat = model.g_s(y_hat)
+    return x_hat[..., :height, :width].clamp(0, 1)

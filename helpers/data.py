@@ -28,6 +28,7 @@ from . import config, images
 
 __all__ = [
     "DataUnavailableError",
+    "reference",
     "ChecksumError",
     "KODAK_URL",
     "KODAK_SHA256",
@@ -420,3 +421,17 @@ def sample_images(
     if size is not None:
         pictures = {k: images.center_crop(v, min(size, *v.shape[:2])) for k, v in pictures.items()}
     return pictures
+
+
+def reference(name: str) -> dict:
+    """A stored study or published figure set, ``helpers/reference/<name>.json`` (shipped with the
+    package; helpers/reference/README.md names the script that wrote each)."""
+    import json
+    from importlib import resources
+
+    folder = resources.files("helpers") / "reference"
+    path = folder / f"{name}.json"
+    if not path.is_file():
+        known = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+        raise ValueError(f"no stored reference {name!r}; stored: {known}")
+    return json.loads(path.read_text())

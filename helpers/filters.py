@@ -7,17 +7,13 @@ uint8 RGB and filters Y only, leaving the decoded chroma as it is.
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from helpers import config, data, images, jpeg, training
+from . import images, jpeg, metrics, registry
 
 __all__ = [
     "deblock",
@@ -31,14 +27,9 @@ __all__ = [
     "build_model",
     "filter_luma",
     "apply",
-    "jpeg_round_trip",
-    "JPEGPairs",
+    "luma",
     "load_pretrained",
-    "train_recipe",
 ]
-
-WEIGHTS = Path(__file__).parent / "weights"
-
 
 # --- the classical baseline -------------------------------------------------------------------
 
@@ -100,7 +91,8 @@ def deblock(image, quality: int, block: int = 8, strength: float = 1.0) -> np.nd
 # --- PSNR-B -----------------------------------------------------------------------------------
 
 
-def _luma(image) -> np.ndarray:
+def luma(image) -> np.ndarray:
+    """The JFIF luma Y of a uint8 RGB image (or the grey image itself) as float64 (H, W), unrounded."""
     array = images.as_uint8(image)
     if array.ndim == 3:
         return images.rgb_to_ycbcr(array.astype(np.float64))[..., 0]
@@ -110,7 +102,7 @@ def _luma(image) -> np.ndarray:
 def blocking_effect_factor(image, block: int = 8) -> float:
     """Yim & Bovik's blocking effect factor of one image (its luma): how much stronger the jumps
     across block edges are than the jumps inside blocks, weighted by log2(B) / log2(min(H, W))."""
-    plane = _luma(image)
+    plane = luma(image)
     height, width = plane.shape
     horizontal = (plane[:, :-1] - plane[:, 1:]) ** 2  # pair (j, j+1)
     vertical = (plane[:-1, :] - plane[1:, :]) ** 2
@@ -135,11 +127,11 @@ def psnr_b(reference, test, block: int = 8) -> float:
     As in the paper the factor looks at ``test`` only, so a blocky image scores a finite PSNR-B
     even against itself; infinity needs identical images without blocking.
     """
-    ref, out = _luma(reference), _luma(test)
+    ref, out = luma(reference), luma(test)
     if ref.shape != out.shape:
         raise ValueError(f"reference and test differ in shape: {ref.shape} vs {out.shape}")
     mse = float(np.mean((ref - out) ** 2)) + blocking_effect_factor(test, block)
-    return float("inf") if mse == 0 else 10 * math.log10(255.0**2 / mse)
+    return metrics.psnr_from_mse(mse)
 
 
 # --- learned filters --------------------------------------------------------------------------
@@ -240,19 +232,16 @@ def filter_luma(model: nn.Module, luma: np.ndarray, quality: int) -> np.ndarray:
 
 
 def apply(model: nn.Module, image, quality: int) -> np.ndarray:
-    """Filter a decoded JPEG (uint8 RGB (H, W, 3) or grey (H, W)) coded at ``quality``; uint8 out.
-
-    Only luma is filtered; the decoded chroma is kept. ``model`` may also be the string 'deblock'
-    for the classical filter.
-    """
+    """Filter a decoded JPEG (uint8 RGB (H, W, 3) or grey (H, W)) coded at ``quality`` with a
+    learned filter; uint8 out. Only luma is filtered; the decoded chroma is kept (``deblock`` is
+    the classical filter with the same arguments)."""
     if not 1 <= int(quality) <= 100:
         raise ValueError(f"quality must be in 1..100, got {quality!r}")
-    if isinstance(model, str):
-        if model != "deblock":
-            raise ValueError(f"model must be a filter module or 'deblock', got {model!r}")
-        return deblock(image, quality)
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module or 'deblock', got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a filter module (torch.nn.Module), got {type(model).__name__}; "
+            "the classical filter is filters.deblock(image, quality)"
+        )
     array = images.as_uint8(image)
     was_training = model.training
     model.eval()
@@ -267,157 +256,12 @@ def apply(model: nn.Module, image, quality: int) -> np.ndarray:
         model.train(was_training)
 
 
-# --- data and training ------------------------------------------------------------------------
-
-
-def jpeg_round_trip(image, quality: int, subsampling: str = "4:2:0") -> tuple[np.ndarray, int]:
-    """Encode with chapter 1's encoder and decode: (decoded uint8 image, size in bytes)."""
-    encoded = jpeg.encode(images.as_uint8(image), int(quality), subsampling)
-    return jpeg.decode(encoded), len(encoded)
-
-
-class JPEGPairs:
-    """(decoded luma, clean luma, quality) crops from images re-encoded with chapter 1's JPEG.
-
-    Each image is coded once per quality and kept in memory (cached on disk under
-    config.cache_dir()). Crops start on the 8x8 grid, so block edges sit where they sit at test time.
-    Note: BSDS500's photos are themselves JPEGs at about quality 92-95; their faint artifacts are
-    part of the "clean" target, far below those of qualities 10-50.
-    """
-
-    def __init__(self, sources, qualities=(10, 15, 20, 25, 30, 40, 50), crop_size: int = 64,
-                 seed: int = 0, cache: bool = True):  # fmt: skip
-        if crop_size % 8:
-            raise ValueError(f"crop_size must be a multiple of 8, got {crop_size}")
-        sources = list(sources)
-        if not sources:
-            raise ValueError("JPEGPairs needs at least one image")
-        self.qualities = tuple(int(q) for q in qualities)
-        self.crop_size = crop_size
-        self.generator = np.random.default_rng(seed)
-        digest = hashlib.sha256(json.dumps(self.qualities).encode())
-        for source in sources:  # a path by its name, an in-memory image by its pixels
-            is_path = isinstance(source, (str, Path))
-            digest.update(
-                str(source).encode() if is_path else np.ascontiguousarray(source).tobytes()
-            )
-        key = digest.hexdigest()[:16]
-        path = config.cache_dir() / "filters" / f"pairs_{key}.npz"
-        if cache and path.is_file():
-            stored = np.load(path, allow_pickle=False)
-            self.clean = [stored[f"clean{i}"] for i in range(len(sources))]
-            self.decoded = [
-                [stored[f"decoded{i}_{q}"] for q in self.qualities] for i in range(len(sources))
-            ]
-            return
-        self.clean, self.decoded = [], []
-        for source in sources:
-            rgb = images.load_image(source) if isinstance(source, (str, Path)) else source
-            rgb = images.as_uint8(rgb)
-            self.clean.append(np.round(_luma(rgb)).astype(np.uint8))
-            self.decoded.append(
-                [
-                    np.round(_luma(jpeg_round_trip(rgb, q)[0])).astype(np.uint8)
-                    for q in self.qualities
-                ]
-            )
-        if cache:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            arrays = {f"clean{i}": c for i, c in enumerate(self.clean)}
-            for i, per_quality in enumerate(self.decoded):
-                arrays.update({f"decoded{i}_{q}": d for q, d in zip(self.qualities, per_quality)})
-            temporary = path.with_suffix(".part.npz")
-            np.savez(temporary, **arrays)
-            temporary.replace(path)
-
-    def batch(self, batch_size: int, rng: np.random.Generator):
-        """(decoded, clean, quality): float (B, 1, crop, crop) tensors in [0, 1] and (B,) qualities."""
-        size = self.crop_size
-        picks = rng.integers(0, len(self.clean), size=batch_size)
-        levels = rng.integers(0, len(self.qualities), size=batch_size)
-        decoded, clean = [], []
-        for i, level in zip(picks, levels):
-            height, width = self.clean[i].shape
-            top = 8 * rng.integers(0, (height - size) // 8 + 1)
-            left = 8 * rng.integers(0, (width - size) // 8 + 1)
-            window = (slice(top, top + size), slice(left, left + size))
-            pair = [self.decoded[i][level][window], self.clean[i][window]]
-            if rng.random() < 0.5:  # a flip keeps the 8x8 grid when size is a multiple of 8
-                pair = [p[:, ::-1] for p in pair]
-            decoded.append(pair[0])
-            clean.append(pair[1])
-        as_tensor = lambda a: torch.from_numpy(np.stack(a)[:, None].astype(np.float32) / 255.0)  # noqa: E731
-        quality = torch.tensor([self.qualities[j] for j in levels], dtype=torch.float32)
-        return as_tensor(decoded), as_tensor(clean), quality
-
-    def batches(self, batch_size: int, seed: int | None = None):
-        """Infinite, seeded iterator of batches for training.train."""
-        rng = self.generator if seed is None else np.random.default_rng(seed)
-        while True:
-            yield self.batch(batch_size, rng)
-
-
-def train_recipe(name: str, num_steps: int, checkpoint_path: str | Path, crop_size: int = 64,
-                 batch_size: int = 16, lr: float = 1e-3, lr_drop_at: int | None = None,
-                 qualities=(10, 15, 20, 25, 30, 40, 50), max_images: int | None = None,
-                 seed: int = 0, progress: bool = True, **sizes) -> training.History:  # fmt: skip
-    """Train a luma filter on BSDS500 (train + val) re-encoded at ``qualities``; loss = MSE."""
-    config.seed_everything(seed)
-    model = build_model(name, **sizes)
-    sources = data.bsds500("all")[:max_images]
-    pairs = JPEGPairs(sources, qualities=qualities, crop_size=crop_size, seed=seed)
-
-    def loss_fn(model, batch):
-        decoded, clean, quality = batch
-        mse = nn.functional.mse_loss(model(decoded, quality), clean)
-        with torch.no_grad():
-            gain = 10 * torch.log10(nn.functional.mse_loss(decoded, clean) / mse)
-        return mse, {"gain_db": float(gain)}
-
-    extra = dict(name=name, sizes=sizes, crop_size=crop_size, batch_size=batch_size, lr=lr,
-                 lr_drop_at=lr_drop_at, qualities=list(qualities),
-                 data=f"BSDS500 train+val ({len(sources)} images), chapter 1 JPEG 4:2:0, luma")  # fmt: skip
-    return training.run_recipe(
-        model, lambda start: pairs.batches(batch_size, seed=seed + start), loss_fn, num_steps,
-        checkpoint_path, lr, lr_drop_at, extra, progress,
-    )  # fmt: skip
-
-
-def load_pretrained(name: str | None = None) -> nn.Module:
-    """A shipped filter (helpers/weights, MANIFEST.json) in eval mode; None = the recommended one."""
-    manifest = json.loads((WEIGHTS / "MANIFEST.json").read_text())["checkpoints"]
-    wanted = "conditioned" if name is None else name
-    found = [f for f, e in manifest.items() if e.get("architecture") == f"filter-{wanted}"]
-    if not found:
-        raise FileNotFoundError(
-            f"no shipped filter {wanted!r}; train one: python -m helpers.filters --name {wanted} "
-            "--out <checkpoint>"
+def load_pretrained(name: str, quality: int | None = None) -> nn.Module:
+    """A shipped filter ("conditioned": one network for every JPEG quality, which it takes as an
+    input; ``registry.shipped("filters")`` lists them) in eval mode on config.device().
+    quality must be None (the conditioned filter covers qualities 10-50)."""
+    if quality is not None:
+        raise ValueError(
+            f"the shipped filters take the quality as an input; got quality={quality!r}"
         )
-    state = torch.load(WEIGHTS / found[0], map_location="cpu", weights_only=False)
-    model = build_model(state["extra"]["name"], **state["extra"].get("sizes", {}))
-    model.load_state_dict(state["model"])
-    return model.eval().to(config.device())
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command line: python -m helpers.filters --name conditioned --steps ... --out ..."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--name", default="conditioned", choices=sorted(ARCHITECTURES))
-    parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--crop-size", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--lr-drop-at", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args(argv)
-    config.set_num_threads(args.threads)
-    history = train_recipe(
-        args.name, args.steps, args.out, args.crop_size, args.batch_size, args.lr,
-        args.lr_drop_at, progress=False,
-    )  # fmt: skip
-    print(f"done: step {history.steps[-1] if history.steps else 0}, loss {history.last():.6f}")
-
-
-if __name__ == "__main__":
-    main()
+    return registry.load("filters", name, None, build_model)

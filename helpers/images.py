@@ -19,8 +19,11 @@ from . import config
 __all__ = [
     "ImageLike",
     "load_image",
+    "decode_bytes",
     "save_image",
+    "ceil_div",
     "as_uint8",
+    "as_rgb",
     "to_tensor",
     "to_uint8",
     "rgb_to_ycbcr",
@@ -72,6 +75,28 @@ def load_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
             return _pil_to_uint8(picture, mode)
     except (OSError, SyntaxError) as error:
         raise ValueError(f"load_image: {path} is not an image Pillow can read ({error})") from error
+
+
+def decode_bytes(data: bytes, mode: str | None = None) -> np.ndarray:
+    """Decode an image file held in memory (any format Pillow reads) to uint8 (H, W, 3) or (H, W).
+
+    mode: "RGB", "L", ... to convert; None keeps the file's own (RGB or grayscale).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__}")
+    import io
+
+    try:
+        picture = Image.open(io.BytesIO(bytes(data)))
+        picture.load()
+    except (OSError, SyntaxError) as error:
+        raise ValueError(f"not an image file Pillow can decode ({error})") from error
+    return np.asarray(picture if mode is None else picture.convert(mode))
+
+
+def ceil_div(a: int, b: int) -> int:
+    """The smallest integer >= a / b (blocks of size b that cover a length a)."""
+    return -(-a // b)
 
 
 def save_image(image: ImageLike, path: str | os.PathLike, **save_options) -> Path:
@@ -132,6 +157,17 @@ def as_uint8(image: ImageLike, name: str = "image") -> np.ndarray:
     if array.ndim == 3 and array.shape[2] == 4:
         array = _pil_to_uint8(Image.fromarray(array, "RGBA"), "RGB")
     return np.ascontiguousarray(array)
+
+
+def as_rgb(image: ImageLike, name: str = "image", max_side: int = 0xFFFF) -> np.ndarray:
+    """``as_uint8`` for coders that take colour only: uint8 (H, W, 3), at most ``max_side`` pixels a
+    side (the 16-bit size fields of the course's file headers); ValueError otherwise."""
+    array = as_uint8(image, name)
+    if array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError(f"{name} must be RGB (H, W, 3), got shape {array.shape}")
+    if max(array.shape[:2]) > max_side:
+        raise ValueError(f"{name} is at most {max_side} pixels on a side, got {array.shape[:2]}")
+    return array
 
 
 def to_tensor(image: ImageLike, device: torch.device | str | None = None) -> torch.Tensor:

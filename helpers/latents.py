@@ -48,7 +48,7 @@ def latent_bits(model: torch.nn.Module, image) -> np.ndarray:
     height, width = images.as_uint8(image).shape[:2]
     likelihoods = analyse(model, image)["likelihoods"]["y"]
     bits = -torch.log2(likelihoods)[0].sum(dim=0)
-    return bits[: -(-height // 16), : -(-width // 16)].cpu().numpy()
+    return bits[: images.ceil_div(height, 16), : images.ceil_div(width, 16)].cpu().numpy()
 
 
 def rate_split(model: torch.nn.Module, image) -> dict[str, float]:

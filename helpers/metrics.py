@@ -21,6 +21,9 @@ from . import images
 __all__ = [
     "mse",
     "psnr",
+    "psnr_from_mse",
+    "weighted_psnr",
+    "weighted_ssim",
     "bpp",
     "bpp_from_likelihoods",
     "gaussian_window",
@@ -76,7 +79,7 @@ def psnr(reference, distorted, data_range: float = 255.0, on: str = "rgb") -> fl
     a, b = _pair(reference, distorted)
 
     def from_error(error: float) -> float:
-        return math.inf if error == 0 else 10.0 * math.log10(data_range**2 / error)
+        return psnr_from_mse(error, data_range)
 
     if on == "rgb":
         return from_error(float(np.mean((a - b) ** 2)))
@@ -89,6 +92,42 @@ def psnr(reference, distorted, data_range: float = 255.0, on: str = "rgb") -> fl
     luma_a = images.rgb_to_ycbcr(a)[..., 0]
     luma_b = images.rgb_to_ycbcr(b)[..., 0]
     return from_error(float(np.mean((luma_a - luma_b) ** 2)))
+
+
+def psnr_from_mse(mse: float, data_range: float = 255.0) -> float:
+    """10 log10(data_range^2 / mse) in dB; inf for a zero error (identical images)."""
+    if mse < 0 or not math.isfinite(mse):
+        raise ValueError(f"mse must be finite and >= 0, got {mse}")
+    return math.inf if mse == 0 else 10.0 * math.log10(data_range**2 / mse)
+
+
+def weighted_psnr(reference, distorted, weights) -> float:
+    """PSNR of the weight-averaged squared error over pixels (channels averaged), in dB.
+
+    weights: (H, W), >= 0, not all zero; e.g. a ROI map (inside) or 1 - map (outside), or a 0/1 mask.
+    """
+    a, b = _pair(reference, distorted)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != a.shape[:2]:
+        raise ValueError(f"weights {w.shape} must match the image {a.shape[:2]}")
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights must be finite, >= 0 and not all zero")
+    error = (a - b) ** 2
+    error = error.mean(axis=2) if error.ndim == 3 else error
+    return psnr_from_mse(float((w * error).sum() / w.sum()))
+
+
+def weighted_ssim(reference, distorted, weights) -> float:
+    """The SSIM map averaged with weights (H, W); the map is 10 pixels smaller, the weights are cropped."""
+    local = ssim_map(reference, distorted)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 2 or w.shape[0] < local.shape[0] or w.shape[1] < local.shape[1]:
+        raise ValueError(f"weights must be the image's (H, W), got {w.shape}")
+    border = (w.shape[0] - local.shape[0]) // 2
+    w = w[border : border + local.shape[0], border : border + local.shape[1]]
+    if w.sum() <= 0:
+        raise ValueError("weights sum to zero")
+    return float((w * local).sum() / w.sum())
 
 
 def bpp(num_bytes: int | bytes, height: int, width: int) -> float:

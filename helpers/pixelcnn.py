@@ -12,15 +12,14 @@ and decoding are sequential.
 
 from __future__ import annotations
 
-import argparse
 import math
-from pathlib import Path
+import struct
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import config, data, images, training
+from . import container, images, registry
 
 __all__ = [
     "channel_groups",
@@ -42,8 +41,7 @@ __all__ = [
     "ARCHITECTURES",
     "build_model",
     "load_pretrained",
-    "train_recipe",
-    "main",
+    "PixelCNNStreamError",
 ]
 
 OUTPUTS = ("softmax", "logistic_mixture")
@@ -431,53 +429,93 @@ def _frequencies(log_probs: torch.Tensor) -> np.ndarray:
     return counts
 
 
+class PixelCNNStreamError(container.StreamError):
+    """A stream that is not a PixelCNN file of this model, or is damaged."""
+
+
+_MAGIC, _VERSION = b"NCWP", 1
+_HEADER = ">HHBII"  # height, width, channels, model fingerprint, CRC-32 of the pixels
+
+
 def compress(model: torch.nn.Module, image) -> bytes:
-    """Lossless: code every subpixel with the model's p(x_i | x_<i), one model pass per row."""
+    """Lossless: code every subpixel with the model's p(x_i | x_<i), one model pass per row.
+
+    The file is self-describing (helpers.container: magic, version, size, channels, the model's
+    fingerprint, CRC-32), so ``decompress(model, data)`` needs nothing else.
+    """
     from . import entropy
 
     x = _as_input(model, image)
     if x.shape[0] != 1:
         raise ValueError("compress codes one image")
+    height, width = x.shape[2:]
+    if height > 0xFFFF or width > 0xFFFF:
+        raise ValueError(f"images are at most 65535 pixels on a side, got {height} x {width}")
     above = receptive_field(model)[0]
     with torch.no_grad():
-        rows = [_row_log_probs(model, x, row, above)[0] for row in range(x.shape[2])]
+        rows = [_row_log_probs(model, x, row, above)[0] for row in range(height)]
     log_probs = torch.stack(rows, dim=2)  # (C, 256, H, W)
     values = torch.round(x[0] * 255).long().cpu().numpy()  # (C, H, W)
     order = log_probs.permute(2, 3, 0, 1).reshape(-1, 256)  # raster order, R G B within a pixel
     symbols = values.transpose(1, 2, 0).reshape(-1)
     counts = _frequencies(order)
-    return entropy.fast_encode(symbols, counts / FREQUENCY_TOTAL)
+    payload = entropy.fast_encode(symbols, counts / FREQUENCY_TOTAL)
+    header = struct.pack(
+        _HEADER, height, width, model.channels, container.fingerprint(model),
+        container.content_crc(_as_pixels(x)),
+    )  # fmt: skip
+    return container.pack(_MAGIC, _VERSION, header, payload)
 
 
-def decompress(model: torch.nn.Module, data: bytes, shape: tuple[int, ...]) -> np.ndarray:
-    """Decode bytes from ``compress``: one model pass per subpixel (H x W x C passes), each on
-    the few rows of context the receptive field needs. Returns the uint8 image, bit-exact.
+def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
+    """Decode ``compress``'s bytes: one model pass per subpixel (H x W x C passes), each on the few
+    rows of context the receptive field needs. Returns the uint8 image (H, W, 3) or (H, W), bit-exact.
 
-    shape: (H, W, 3) or (H, W).
+    Raises PixelCNNStreamError for a foreign, damaged or truncated stream, or another model's.
     """
     import constriction
 
-    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != model.channels):
-        raise ValueError(f"shape must be (H, W, {model.channels}) or (H, W), got {shape}")
-    height, width = shape[:2]
-    if len(data) % 4:
-        raise ValueError("not a compressed stream (whole 32-bit words expected)")
+    header, payload = container.unpack(data, _MAGIC, _VERSION, PixelCNNStreamError)
+    fields = container.read_fields(header, _HEADER, PixelCNNStreamError)
+    height, width, channels, print_, pixels_crc = fields
+    # The integer tables give any subpixel at least 1/FREQUENCY_TOTAL of the mass per other value, so
+    # none costs less than log2(FREQUENCY_TOTAL / (FREQUENCY_TOTAL - 255)) bits: a bound on the size.
+    least_bits = math.log2(FREQUENCY_TOTAL / (FREQUENCY_TOTAL - 255))
+    if height * width * channels * least_bits > 8 * len(payload) + 64:
+        raise PixelCNNStreamError(f"a {height} x {width} image cannot fit in {len(payload)} bytes")
+    if channels != model.channels or not height or not width:
+        raise PixelCNNStreamError(
+            f"stream of a {height} x {width} image with {channels} channel(s); the model codes "
+            f"{model.channels}"
+        )
+    container.check_fingerprint(model, print_, PixelCNNStreamError)
+    if len(payload) % 4 or not payload:
+        raise PixelCNNStreamError("the payload is not whole 32-bit coder words")
     device = next(model.parameters()).device
-    words = np.frombuffer(bytes(data), dtype="<u4").astype(np.uint32)
+    words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
     decoder = constriction.stream.queue.RangeDecoder(words)
     x = torch.zeros(1, model.channels, height, width, device=device)
     above = receptive_field(model)[0]
-    with torch.no_grad():
-        for row in range(height):
-            for col in range(width):
-                for channel in range(model.channels):
-                    log_probs = _row_log_probs(model, x, row, above)[0, channel, :, col]
-                    probs = _frequencies(log_probs[None])[0] / FREQUENCY_TOTAL
-                    model_ = constriction.stream.model.Categorical(probs, perfect=False)
-                    value = int(decoder.decode(model_))
-                    x[0, channel, row, col] = value / 255
-    out = torch.round(x[0] * 255).byte().permute(1, 2, 0).cpu().numpy()
-    return out[..., 0] if len(shape) == 2 else out
+    try:
+        with torch.no_grad():
+            for row in range(height):
+                for col in range(width):
+                    for channel in range(model.channels):
+                        log_probs = _row_log_probs(model, x, row, above)[0, channel, :, col]
+                        probs = _frequencies(log_probs[None])[0] / FREQUENCY_TOTAL
+                        model_ = constriction.stream.model.Categorical(probs, perfect=False)
+                        value = int(decoder.decode(model_))
+                        x[0, channel, row, col] = value / 255
+    except (RuntimeError, ValueError, AssertionError) as error:
+        raise PixelCNNStreamError(f"the range decoder failed on this stream ({error})") from error
+    out = _as_pixels(x)
+    container.check_content(pixels_crc, PixelCNNStreamError, out)
+    return out[..., 0] if model.channels == 1 else out
+
+
+def _as_pixels(x: torch.Tensor) -> np.ndarray:
+    """uint8 (H, W, C) of a (1, C, H, W) tensor in [0, 1]."""
+    return torch.round(x[0] * 255).byte().permute(1, 2, 0).cpu().numpy()
 
 
 #: name -> (class, default keyword arguments)
@@ -495,82 +533,9 @@ def build_model(name: str = "gated", **options) -> torch.nn.Module:
     return cls(**{**defaults, **options})
 
 
-def load_pretrained(name: str = "gated") -> torch.nn.Module:
-    """The shipped model (helpers/weights, listed in MANIFEST.json) in eval mode on config.device()."""
-    import json
-
-    weights = Path(__file__).parent / "weights"
-    manifest = json.loads((weights / "MANIFEST.json").read_text())["checkpoints"]
-    found = [f for f, e in manifest.items() if e.get("architecture") == f"pixelcnn-{name}"]
-    if not found:
-        raise FileNotFoundError(
-            f"no shipped PixelCNN {name!r}; train one: python -m helpers.pixelcnn --name {name} --out ..."
-        )
-    state = torch.load(weights / found[0], map_location="cpu", weights_only=False)
-    extra = state["extra"]
-    model = build_model(
-        extra["name"],
-        output=extra["output"],
-        hidden=extra["hidden"],
-        num_layers=extra["num_layers"],
-    )
-    model.load_state_dict(state["model"])
-    return model.eval().to(config.device())
-
-
-def train_recipe(
-    name: str,
-    num_steps: int,
-    checkpoint_path: str | Path,
-    crop_size: int = 32,
-    batch_size: int = 16,
-    lr: float = 1e-3,
-    output: str = "logistic_mixture",
-    hidden: int = 60,
-    num_layers: int = 6,
-    seed: int = 0,
-    lr_drop_at: int | None = None,
-    progress: bool = True,
-) -> training.History:
-    """Train on random BSDS500 crops (train + val); the loss is the mean bits per subpixel."""
-    config.seed_everything(seed)
-    model = build_model(name, output=output, hidden=hidden, num_layers=num_layers)
-    crops = data.RandomCrops(data.bsds500("all"), crop_size=crop_size, seed=seed)
-
-    def loss_fn(model, batch):
-        return bits_loss(model, batch), {}
-
-    extra = dict(name=name, output=output, hidden=hidden, num_layers=num_layers,
-                 crop_size=crop_size, batch_size=batch_size, lr=lr, lr_drop_at=lr_drop_at,
-                 data="BSDS500 train+val (300 images)")  # fmt: skip
-    return training.run_recipe(
-        model, lambda start: crops.batches(batch_size, seed=seed + start), loss_fn, num_steps,
-        checkpoint_path, lr, lr_drop_at, extra, progress,
-    )  # fmt: skip
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command line: python -m helpers.pixelcnn --name gated --steps ... --out ..."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--name", default="gated", choices=sorted(ARCHITECTURES))
-    parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--crop-size", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--lr-drop-at", type=int, default=None)
-    parser.add_argument("--output", default="logistic_mixture", choices=OUTPUTS)
-    parser.add_argument("--hidden", type=int, default=60)
-    parser.add_argument("--layers", type=int, default=6)
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args(argv)
-    config.set_num_threads(args.threads)
-    history = train_recipe(
-        args.name, args.steps, args.out, args.crop_size, args.batch_size, args.lr, args.output,
-        args.hidden, args.layers, lr_drop_at=args.lr_drop_at, progress=False,
-    )  # fmt: skip
-    print(f"done: step {history.steps[-1] if history.steps else 0}, bits {history.last():.4f}")
-
-
-if __name__ == "__main__":
-    main()
+def load_pretrained(name: str, quality: int | None = None) -> torch.nn.Module:
+    """The shipped model ``name`` ("gated"; ``registry.shipped("pixelcnn")`` lists them) in eval
+    mode on config.device(). PixelCNNs have one rate (lossless): quality must be None."""
+    if quality is not None:
+        raise ValueError(f"a lossless PixelCNN has no quality setting; got quality={quality!r}")
+    return registry.load("pixelcnn", name, None, build_model)

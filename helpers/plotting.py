@@ -68,7 +68,7 @@ def show_images(
     columns = min(count, 4) if columns is None else columns
     if columns < 1:
         raise ValueError(f"columns must be >= 1, got {columns}")
-    rows = -(-count // columns)
+    rows = images.ceil_div(count, columns)
     total_rows = rows * (2 if zoom else 1)
     figure, axes = plt.subplots(
         total_rows, columns, figsize=(size * columns, size * total_rows * 0.8), squeeze=False

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, features
 
-from . import config, images, metrics
+from . import config, data, images, jpeg, metrics
 
 __all__ = [
     "Codec",
@@ -98,13 +98,11 @@ class _JPEG2000(Codec):
 
 class _WorkbenchJPEG(Codec):
     def encode(self, image, quality: float) -> bytes:
-        from . import jpeg
 
         self._check_quality(quality)
         return jpeg.encode(image, int(round(quality)), **self.options)
 
     def decode(self, data: bytes) -> np.ndarray:
-        from . import jpeg
 
         decoded = jpeg.decode(data)
         return decoded if decoded.ndim == 3 else np.repeat(decoded[:, :, None], 3, axis=2)
@@ -306,10 +304,8 @@ def published_kodak() -> dict[str, dict]:
     Covers JPEG, WebP, BPG (4:4:4, x265), VTM and CompressAI's MSE-trained bmshj2018-factorized,
     bmshj2018-hyperprior and mbt2018; see helpers/reference/README.md for the protocol.
     """
-    from pathlib import Path
 
-    path = Path(__file__).with_name("reference") / "compressai_kodak.json"
-    return json.loads(path.read_text())["curves"]
+    return data.reference("compressai_kodak")["curves"]
 
 
 #: lossless settings: name -> (Pillow format, save options); every one is checked by decoding

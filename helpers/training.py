@@ -91,7 +91,7 @@ def load_checkpoint(
     if not path.is_file():
         raise FileNotFoundError(f"load_checkpoint: no checkpoint at {path}")
     location = map_location if map_location is not None else config.device()
-    state = torch.load(path, map_location=location, weights_only=False)
+    state = torch.load(path, map_location=location, weights_only=True)
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(
             f"load_checkpoint: {path} is not a workbench checkpoint (no 'model' entry)"
@@ -243,7 +243,7 @@ def resumed_step(checkpoint_path: str | os.PathLike | None) -> int:
     """The step a checkpoint was saved at (0 when there is none): where a resumed run starts."""
     if checkpoint_path is None or not Path(checkpoint_path).is_file():
         return 0
-    return int(torch.load(checkpoint_path, map_location="cpu", weights_only=False).get("step", 0))
+    return int(torch.load(checkpoint_path, map_location="cpu", weights_only=True).get("step", 0))
 
 
 def run_recipe(

@@ -2,19 +2,23 @@
 8x8 DCT and quantization, run-level symbols written with exp-Golomb codes, and a loop filter that is
 off, applied for display only (post-loop) or applied to the reference frames (in-loop).
 
-The decoder is a separate function that reads only the bitstream (and is handed the same filter,
-as a standard fixes its filter); `encode` returns the encoder's own reconstruction for comparison.
+``encode(frames, ...) -> bytes`` writes a self-describing file (helpers.container: magic, version,
+every parameter, CRC-32); ``decode(data) -> frames`` is a separate function that reads only those
+bytes (a shipped learned filter is named in the header and loaded by name, as a standard fixes its
+filter). ``analyze`` returns the file with what the encoder saw (its reconstruction, bits per frame,
+motion vectors), for plots.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import torch
 
-from helpers import filters, jpeg
+from . import container, filters, jpeg, metrics, registry
 
 __all__ = [
     "FILTER_MODES",
@@ -23,6 +27,8 @@ __all__ = [
     "motion_search",
     "motion_compensate",
     "EncodedVideo",
+    "VideoStreamError",
+    "analyze",
     "encode",
     "decode",
     "luma_psnr",
@@ -30,10 +36,16 @@ __all__ = [
 
 #: where the loop filter sits: not at all, on the displayed frames only, or on the references too
 FILTER_MODES = ("none", "post", "in-loop")
-_MAGIC = b"NCV1"
-_HEADER = ">4sHHHBBBB"  # magic, width, height, frames, quality, mode, filter kind, search range
-_KINDS = {None: 0, "deblock": 1, "learned": 2}
+_MAGIC, _VERSION = b"NCWV", 1
+#: width, height, frames, quality, mode, filter kind, search range, filter fingerprint, filter name,
+#: CRC-32 of the displayed frames
+_HEADER = ">HHHBBBBI16sI"
+_KINDS = {None: 0, "deblock": 1, "shipped": 2, "custom": 3}
 MACROBLOCK = 16
+
+
+class VideoStreamError(container.StreamError):
+    """A stream that is not a workbench video file, or is damaged."""
 
 
 class BitWriter:
@@ -69,7 +81,9 @@ class BitReader:
 
     def read(self, length: int) -> int:
         if self.position + length > self.bits.size:
-            raise ValueError("bitstream ended early: the file is truncated or not a video file")
+            raise VideoStreamError(
+                "bitstream ended early: the file is truncated or not a video file"
+            )
         value = 0
         for bit in self.bits[self.position : self.position + length]:
             value = (value << 1) | int(bit)
@@ -81,7 +95,7 @@ class BitReader:
         while self.read(1) == 0:
             zeros += 1
             if zeros > limit:
-                raise ValueError("corrupt exp-Golomb code in the bitstream")
+                raise VideoStreamError("corrupt exp-Golomb code in the bitstream")
         return (1 << zeros) - 1 + self.read(zeros)
 
     def signed(self) -> int:
@@ -163,7 +177,7 @@ def _read_blocks(reader: BitReader, shape: tuple[int, int]) -> np.ndarray:
         while (step := reader.unsigned()) != 0:
             position += step
             if position > 63:
-                raise ValueError("corrupt block data: more than 64 coefficients")
+                raise VideoStreamError("corrupt block data: more than 64 coefficients")
             vector[position] = reader.signed()
     return jpeg.unzigzag(vectors.reshape(shape[0], shape[1], 64))
 
@@ -171,21 +185,42 @@ def _read_blocks(reader: BitReader, shape: tuple[int, int]) -> np.ndarray:
 def _loop_filter(kind: str | None, model, frame: np.ndarray, quality: int) -> np.ndarray:
     if kind is None:
         return frame
-    return filters.apply("deblock" if kind == "deblock" else model, frame, quality)
+    if kind == "deblock":
+        return filters.deblock(frame, quality)
+    return filters.apply(model, frame, quality)
 
 
-def _filter_kind(loop_filter) -> tuple[str | None, torch.nn.Module | None]:
+@cache
+def _shipped_filter(name: str) -> torch.nn.Module:
+    return filters.load_pretrained(name)
+
+
+def _filter_kind(loop_filter) -> tuple[str | None, torch.nn.Module | None, str]:
+    """(kind, module, shipped name) of encode's loop_filter argument."""
     if loop_filter is None or loop_filter == "deblock":
-        return loop_filter, None
+        return loop_filter, None, ""
+    if isinstance(loop_filter, str):
+        names = [key.split("/")[1] for key in registry.shipped("filters")]
+        if loop_filter not in names:
+            raise ValueError(
+                f"loop_filter must be None, 'deblock', a shipped filter {names} or a module, "
+                f"got {loop_filter!r}"
+            )
+        return "shipped", _shipped_filter(loop_filter), loop_filter
     if isinstance(loop_filter, torch.nn.Module):
-        return "learned", loop_filter
-    raise TypeError(f"loop_filter must be None, 'deblock' or a filter module, got {loop_filter!r}")
+        return "custom", loop_filter, ""
+    raise TypeError(
+        "loop_filter must be None, 'deblock', a shipped filter's name (registry.shipped('filters')) "
+        f"or a filter module, got {loop_filter!r}"
+    )
 
 
 def luma_psnr(reference: np.ndarray, test: np.ndarray) -> float:
     """PSNR in dB of uint8 luma planes (or stacks of them)."""
-    mse = np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+    reference, test = np.asarray(reference), np.asarray(test)
+    if reference.shape != test.shape:
+        raise ValueError(f"reference {reference.shape} and test {test.shape} differ in shape")
+    return metrics.psnr_from_mse(float(np.mean((reference.astype(np.float64) - test) ** 2)))
 
 
 @dataclass
@@ -208,30 +243,24 @@ def _check_frames(frames) -> np.ndarray:
     return frames
 
 
-def encode(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
-           search_range: int = 7) -> EncodedVideo:  # fmt: skip
-    """Code luma frames (N, H, W) uint8: frame 0 intra, the others predicted from the previous one.
-
-    Args:
-        quality: chapter 1's JPEG quality, 1..100, scaling the luma table for every residual.
-        loop_filter: None, 'deblock' (the classical filter) or a learned filter module.
-        mode: 'none', 'post' (filter the displayed frames only) or 'in-loop' (filter the
-            reconstruction before it becomes the next frame's reference, and display that).
-    """
+def analyze(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
+            search_range: int = 7) -> EncodedVideo:  # fmt: skip
+    """Code luma frames (N, H, W) uint8: frame 0 intra, the others predicted from the previous one;
+    return the file and what the encoder saw (see ``encode`` for the arguments)."""
     frames = _check_frames(frames)
-    if not 1 <= int(quality) <= 100:
-        raise ValueError(f"quality must be in 1..100, got {quality!r}")
+    if isinstance(quality, bool) or not 1 <= int(quality) <= 100 or int(quality) != quality:
+        raise ValueError(f"quality must be an int in 1..100, got {quality!r}")
     if mode not in FILTER_MODES:
         raise ValueError(f"mode must be one of {FILTER_MODES}, got {mode!r}")
     if not 1 <= search_range <= 32:
         raise ValueError(f"search_range must be in 1..32, got {search_range!r}")
-    kind, model = _filter_kind(loop_filter)
+    kind, model, name = _filter_kind(loop_filter)
     if mode == "none":
-        kind, model = None, None
+        kind, model, name = None, None, ""
+    if len(name.encode()) > 16:
+        raise ValueError(f"filter names are at most 16 bytes, got {name!r}")
     table = jpeg.quant_table(int(quality))
     count, height, width = frames.shape
-    header = struct.pack(_HEADER, _MAGIC, width, height, count, int(quality),
-                         FILTER_MODES.index(mode), _KINDS[kind], search_range)  # fmt: skip
     writer = BitWriter()
     displayed, references, bits, all_vectors = [], [], [], []
     reference = None
@@ -255,32 +284,63 @@ def encode(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
         references.append(reference)
         bits.append(len(writer.bits) - start)
         all_vectors.append(vectors)
-    return EncodedVideo(header + writer.to_bytes(), np.stack(displayed), np.stack(references),
-                        bits, all_vectors)  # fmt: skip
+    displayed = np.stack(displayed)
+    header = struct.pack(_HEADER, width, height, count, int(quality), FILTER_MODES.index(mode),
+                         _KINDS[kind], search_range,
+                         container.fingerprint(model) if kind == "custom" else 0,
+                         name.encode(), container.content_crc(displayed))  # fmt: skip
+    data = container.pack(_MAGIC, _VERSION, header, writer.to_bytes())
+    return EncodedVideo(data, displayed, np.stack(references), bits, all_vectors)
 
 
-def decode(data: bytes, loop_filter=None) -> np.ndarray:
-    """Decode a bitstream from ``encode`` to the displayed luma frames (N, H, W) uint8.
+def encode(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
+           search_range: int = 7) -> bytes:  # fmt: skip
+    """Code luma frames (N, H, W) uint8 into a self-describing file.
 
-    Reads everything from the bytes; ``loop_filter`` must be the filter the encoder used when the
-    header says a learned one was used (a standard would fix it; here it is passed in).
+    Args:
+        quality: chapter 1's JPEG quality, 1..100, scaling the luma table for every residual.
+        loop_filter: None, 'deblock' (the classical filter), a shipped learned filter's name
+            ('conditioned'), or any filter module (then ``decode`` needs the same module).
+        mode: 'none', 'post' (filter the displayed frames only) or 'in-loop' (filter the
+            reconstruction before it becomes the next frame's reference, and display that).
     """
-    if not isinstance(data, (bytes, bytearray)) or len(data) < struct.calcsize(_HEADER):
-        raise ValueError("data is too short to be a workbench video bitstream")
-    magic, width, height, count, quality, mode_index, kind_index, search_range = struct.unpack(
-        _HEADER, data[: struct.calcsize(_HEADER)]
+    return analyze(frames, quality, loop_filter, mode, search_range).data
+
+
+def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> np.ndarray:
+    """Decode ``encode``'s bytes to the displayed luma frames (N, H, W) uint8.
+
+    Everything comes from the bytes; ``loop_filter`` is needed only for a file coded with a custom
+    filter module (its fingerprint is checked). Raises VideoStreamError for a foreign or damaged file.
+    """
+    header, payload = container.unpack(data, _MAGIC, _VERSION, VideoStreamError)
+    fields = container.read_fields(header, _HEADER, VideoStreamError)
+    width, height, count, quality, mode_index, kind_index, search_range, print_, raw_name, crc = (
+        fields
     )
-    if magic != _MAGIC:
-        raise ValueError(f"not a workbench video bitstream (magic {magic!r}, expected {_MAGIC!r})")
-    kind = {v: k for k, v in _KINDS.items()}[kind_index]
+    kinds = {v: k for k, v in _KINDS.items()}
+    if (not width or not height or width % MACROBLOCK or height % MACROBLOCK or not count
+            or not 1 <= quality <= 100 or mode_index >= len(FILTER_MODES) or kind_index not in kinds
+            or not 1 <= search_range <= 32):  # fmt: skip
+        raise VideoStreamError(f"inconsistent video header {fields[:7]}")
+    kind, mode = kinds[kind_index], FILTER_MODES[mode_index]
     model = None
-    if kind == "learned":
+    if kind == "shipped":
+        try:
+            model = _shipped_filter(raw_name.rstrip(b"\0").decode())
+        except (UnicodeDecodeError, FileNotFoundError) as error:
+            raise VideoStreamError(
+                f"the file names a filter that is not shipped ({error})"
+            ) from error
+    elif kind == "custom":
         if not isinstance(loop_filter, torch.nn.Module):
-            raise ValueError("this bitstream used a learned loop filter: pass it as loop_filter")
+            raise VideoStreamError(
+                "this file used a custom learned loop filter: pass it as loop_filter"
+            )
+        container.check_fingerprint(loop_filter, print_, VideoStreamError)
         model = loop_filter
-    mode = FILTER_MODES[mode_index]
     table = jpeg.quant_table(quality)
-    reader = BitReader(data[struct.calcsize(_HEADER) :])
+    reader = BitReader(payload)
     rows, cols = height // MACROBLOCK, width // MACROBLOCK
     displayed, reference = [], None
     for _ in range(count):
@@ -288,11 +348,15 @@ def decode(data: bytes, loop_filter=None) -> np.ndarray:
             prediction = np.full((height, width), 128, dtype=np.uint8)
         else:
             vectors = np.array([reader.signed() for _ in range(rows * cols * 2)], dtype=np.int64)
-            vectors = vectors.reshape(rows, cols, 2)
-            prediction = motion_compensate(reference, vectors, search_range=search_range)
+            if np.abs(vectors).max(initial=0) > search_range:
+                raise VideoStreamError("a motion vector exceeds the file's search range")
+            prediction = motion_compensate(reference, vectors.reshape(rows, cols, 2),
+                                           search_range=search_range)  # fmt: skip
         levels = _read_blocks(reader, (height // 8, width // 8))
         reconstruction = _reconstruct(prediction, levels, table)
         filtered = _loop_filter(kind, model, reconstruction, quality)
         reference = filtered if mode == "in-loop" else reconstruction
         displayed.append(filtered)
-    return np.stack(displayed)
+    displayed = np.stack(displayed)
+    container.check_content(crc, VideoStreamError, displayed)
+    return displayed

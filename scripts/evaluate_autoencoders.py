@@ -34,7 +34,7 @@ def evaluate(path: str, kodak: dict) -> dict:
         pixels = image.shape[0] * image.shape[1]
         payload = autoencoder.compress(model, image)
         decoded = autoencoder.decompress(model, payload)
-        decoded_float = autoencoder.decompress(model, payload, as_tensor=True)
+        decoded_float = autoencoder.decompress_tensor(model, payload)
         padded, _ = images.pad_to_multiple(images.to_tensor(image), 64)
         with torch.no_grad():
             out = model(padded)

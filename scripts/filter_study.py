@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers import config, data, filters, images, metrics, video
+from helpers import config, data, filters, images, jpeg, metrics, video
 
 OUT = Path(__file__).resolve().parents[1] / "helpers" / "reference" / "filter_study.json"
 QUALITIES = (10, 20, 30, 40)
@@ -47,7 +47,7 @@ def kodak_table(model) -> dict:
         per = {"jpeg": [], "deblock": [], "learned": []}
         bits = []
         for image in data.kodak().values():
-            decoded, size = filters.jpeg_round_trip(image, quality)
+            decoded, size = jpeg.round_trip(image, quality)
             bits.append(8 * size / (image.shape[0] * image.shape[1]))
             per["jpeg"].append(scores(image, decoded))
             per["deblock"].append(scores(image, filters.deblock(decoded, quality)))
@@ -78,7 +78,7 @@ def foreman_sweep(model) -> dict:
         points = []
         for quality in VIDEO_QUALITIES:
             encoded = video.encode(luma_frames, quality, loop_filter, mode)
-            decoded = video.decode(encoded.data, loop_filter)
+            decoded = video.decode(encoded.data)
             points.append({
                 "quality": quality,
                 "bytes": len(encoded.data),
@@ -114,8 +114,8 @@ def main() -> None:
         model.eval()
         source = {"checkpoint": str(args.checkpoint), "step": state["step"]}
     else:
-        model = filters.load_pretrained()
-        source = {"checkpoint": "shipped (filters.load_pretrained())"}
+        model = filters.load_pretrained("conditioned")
+        source = {"checkpoint": "shipped (filters.load_pretrained('conditioned'))"}
     result = {
         "command": "WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/filter_study.py",
         "model": source,

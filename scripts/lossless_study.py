@@ -44,7 +44,7 @@ def main() -> None:
         stream = pixelcnn.compress(model, crop)
         encode_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        decoded = pixelcnn.decompress(model, stream, crop.shape)
+        decoded = pixelcnn.decompress(model, stream)
         decode_seconds = time.perf_counter() - started
         ideal = pixelcnn.bits_per_subpixel(model, crop) * crop.size
         trips.append({"image": name, "size": size, "top": top, "left": left,

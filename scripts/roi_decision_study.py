@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import cam, config, data, roi
+from helpers import cam, config, data, images, roi
 
 RUNGS = {
     "rdo (base 75, floor 0.05)": dict(base_quality=75, weight_floor=0.05),
@@ -63,7 +63,7 @@ def measure(image: np.ndarray, kodak: bool = False) -> dict:
     for name, options in RUNGS.items():
         files[name] = roi.encode(image, heat, mode="rdo", target_bytes=len(anchor), **options)
     for name, file in files.items():
-        decoded = _rgb(roi.decode(file))
+        decoded = _rgb(images.decode_bytes(file))
         entry: dict = {"size": len(file) / len(anchor) - 1}
         for net, classifier in (("lite0", lite0), ("lite2", lite2)):
             p = _probabilities(classifier, decoded)

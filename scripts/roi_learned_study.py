@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import autoencoder, cam, config, data, metrics, roi, roi_learned
+from helpers import autoencoder, cam, config, data, images, metrics, roi
 
 OUT = Path(__file__).resolve().parents[1] / "helpers" / "reference" / "roi_learned_study.json"
 
@@ -42,19 +42,19 @@ def main() -> None:
         files = {"learned, uniform": (plain, autoencoder.decompress(model, plain))}
         for q, roi_model in models.items():
             for s in args.strengths:
-                file = roi_learned.compress_for_size(roi_model, image, heat, len(plain), strength=s)
+                file = roi.learned.compress_for_size(roi_model, image, heat, len(plain), strength=s)
                 files[f"learned, ROI with quality {q}, strength {s}"] = (
                     file,
-                    roi_learned.decompress(roi_model, file),
+                    roi.learned.decompress(roi_model, file),
                 )
         jpeg = roi.uniform_for_size(image, len(plain))
-        files["Pillow JPEG, uniform"] = (jpeg, roi.decode(jpeg))
+        files["Pillow JPEG, uniform"] = (jpeg, images.decode_bytes(jpeg))
         row = {"image": key, "bytes": len(plain)}
         for name, (file, decoded) in files.items():
             row[name] = dict(
                 size=len(file) / len(plain) - 1,
-                psnr_roi=roi.weighted_psnr(image, decoded, heat),
-                psnr_background=roi.weighted_psnr(image, decoded, 1 - heat),
+                psnr_roi=metrics.weighted_psnr(image, decoded, heat),
+                psnr_background=metrics.weighted_psnr(image, decoded, 1 - heat),
                 psnr=metrics.psnr(image, decoded),
             )
         rows.append(row)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import cam, config, data, metrics, roi
+from helpers import cam, config, data, images, metrics, roi
 
 SETTINGS = {
     "linear 20-80": dict(quality_mode="linear", q_start=20, q_end=80),
@@ -83,7 +83,7 @@ def thesis_table(classifier, kodak) -> dict:
                 else:
                     encoded = roi.encode(image, maps[method][key], quality_mode="progressive",
                                          q_start=average - 20, q_end=average + 20, target=average)  # fmt: skip
-                decoded = roi.decode(encoded)
+                decoded = images.decode_bytes(encoded)
                 values.append([image.nbytes / len(encoded), metrics.mse(image, decoded),
                                metrics.psnr(image, decoded), metrics.ssim(image, decoded),
                                metrics.ms_ssim(image, decoded)])  # fmt: skip
@@ -121,7 +121,7 @@ def imagenet_agreement(classifier, count: int, coders: dict | None = None) -> di
             sizes[name].append(len(files[name]) / len(uniform) - 1)
         confidence["original"].append(original[2])
         for label, file in files.items():
-            ranked = cam.predict(classifier, roi.decode(file), 1000)
+            ranked = cam.predict(classifier, images.decode_bytes(file), 1000)
             agree[label] += ranked[0][0] == original[0]
             confidence[label].append(next(p for c, _, p in ranked if c == original[0]))
         if n % 25 == 0:

@@ -87,3 +87,40 @@ def roi_blob():
 
     yy, xx = np.mgrid[0:96, 0:128]
     return np.exp(-((yy - 40) ** 2 + (xx - 60) ** 2) / (2 * 20**2)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def photo():
+    """A 160 x 200 textured crop of scikit-image's astronaut (ships with the package: no data set)."""
+    import skimage.data
+
+    return skimage.data.astronaut()[100:260, 150:350]
+
+
+def rendered(box):
+    """What a widget shows: its picture as a pixel array (the PNG decoded) and the numbers in its text."""
+    import io
+    import re
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(bytes(box.image.value)))) if box.image.value else None
+    text = re.sub(r"<[^>]+>|&nbsp;", " ", box.text.value)
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # thousands separators
+    return pixels, [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", text)]
+
+
+def move(box, control: str, value):
+    """Move one control and return (before, after) of ``rendered``; fails if the view did not change."""
+    import numpy as np
+
+    before = rendered(box)
+    box.controls[control].value = value
+    after = rendered(box)
+    same_pixels = (
+        before[0] is not None and after[0] is not None and before[0].shape == after[0].shape
+        and np.array_equal(before[0], after[0])
+    )  # fmt: skip
+    assert not (same_pixels and before[1] == after[1]), f"moving {control!r} changed nothing shown"
+    return before, after

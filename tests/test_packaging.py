@@ -63,3 +63,22 @@ def test_ci_runs_make_test_only():
     assert "make test" in commands
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make lab" in readme
+
+
+def test_the_wheel_carries_every_module_weight_and_reference(tmp_path):
+    """An installed package, not the source tree, must hold everything the notebooks import or read."""
+    import subprocess
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {str(p.relative_to(ROOT)) for p in (ROOT / "helpers").rglob("*.py")}
+    data = {str(p.relative_to(ROOT)) for folder in ("weights", "reference")
+            for p in (ROOT / "helpers" / folder).iterdir() if p.is_file()}  # fmt: skip
+    missing = sorted((sources | data) - names)
+    assert not missing, f"the wheel lacks {missing[:10]}"

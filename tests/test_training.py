@@ -52,7 +52,7 @@ def test_checkpoint_and_resume(tmp_path):
         progress=False,
         extra={"lr": 0.05},
     )
-    state = torch.load(path, weights_only=False)
+    state = torch.load(path, weights_only=True)
     assert state["step"] == 30 and len(state["history"]) == 30 and state["extra"] == {"lr": 0.05}
     resumed, batches2, _ = _problem(seed=1)
     history = training.train(
@@ -93,7 +93,7 @@ def test_interrupt_saves_checkpoint(tmp_path):
         progress=False,
     )
     assert history.interrupted and history.steps[-1] == 7
-    assert torch.load(path, weights_only=False)["step"] == 7
+    assert torch.load(path, weights_only=True)["step"] == 7
 
 
 def test_finite_batches_are_cycled():
@@ -141,7 +141,7 @@ def test_save_checkpoint_is_atomic(tmp_path):
     model = torch.nn.Linear(2, 2)
     path = training.save_checkpoint(tmp_path / "sub" / "model.pt", model, step=3, extra={"a": 1})
     assert path.is_file() and not list(path.parent.glob("*.tmp"))
-    state = torch.load(path, weights_only=False)
+    state = torch.load(path, weights_only=True)
     assert state["step"] == 3 and state["extra"] == {"a": 1} and state["optimizer"] is None
 
 

@@ -55,7 +55,7 @@ def test_decoder_reproduces_the_encoder_bit_exactly(mode, loop_filter):
     frames = _moving_frames(count=3)
     if loop_filter == "learned":
         loop_filter = filters.build_model("dncnn", features=8, depth=3)
-    encoded = video.encode(frames, quality=20, loop_filter=loop_filter, mode=mode)
+    encoded = video.analyze(frames, quality=20, loop_filter=loop_filter, mode=mode)
     decoded = video.decode(encoded.data, loop_filter=loop_filter)
     np.testing.assert_array_equal(decoded, encoded.displayed)
     assert sum(encoded.bits_per_frame) <= 8 * len(encoded.data)
@@ -65,8 +65,8 @@ def test_decoder_reproduces_the_encoder_bit_exactly(mode, loop_filter):
 
 def test_in_loop_filter_changes_the_references():
     frames = _moving_frames(count=3)
-    post = video.encode(frames, 10, "deblock", mode="post")
-    loop = video.encode(frames, 10, "deblock", mode="in-loop")
+    post = video.analyze(frames, 10, "deblock", mode="post")
+    loop = video.analyze(frames, 10, "deblock", mode="in-loop")
     np.testing.assert_array_equal(post.displayed[0], loop.displayed[0])  # the I-frame is the same
     assert not np.array_equal(post.references[1], loop.references[1])
     assert post.bits_per_frame[0] == loop.bits_per_frame[0]
@@ -74,7 +74,7 @@ def test_in_loop_filter_changes_the_references():
 
 def test_quality_trades_bits_for_psnr():
     frames = _moving_frames(count=3)
-    low, high = video.encode(frames, 10, mode="none"), video.encode(frames, 60, mode="none")
+    low, high = video.analyze(frames, 10, mode="none"), video.analyze(frames, 60, mode="none")
     assert len(low.data) < len(high.data)
     assert video.luma_psnr(frames, low.displayed) < video.luma_psnr(frames, high.displayed)
 
@@ -82,28 +82,42 @@ def test_quality_trades_bits_for_psnr():
 def test_bad_input_and_corrupt_streams():
     frames = _moving_frames(count=2)
     with pytest.raises(ValueError, match="multiples of 16"):
-        video.encode(frames[:, :30])
+        video.analyze(frames[:, :30])
     with pytest.raises(ValueError, match="uint8"):
-        video.encode(frames.astype(np.float32))
+        video.analyze(frames.astype(np.float32))
     with pytest.raises(ValueError, match="mode"):
-        video.encode(frames, mode="sideways")
+        video.analyze(frames, mode="sideways")
+    with pytest.raises(ValueError, match="loop_filter"):
+        video.analyze(frames, loop_filter="sao")
     with pytest.raises(TypeError, match="loop_filter"):
-        video.encode(frames, loop_filter="sao")
-    encoded = video.encode(frames, 20)
-    with pytest.raises(ValueError, match="magic"):
+        video.analyze(frames, loop_filter=3)
+    encoded = video.analyze(frames, 20)
+    assert video.encode(frames, 20) == encoded.data  # encode is analyze's file
+    with pytest.raises(video.VideoStreamError, match="magic"):
         video.decode(b"XXXX" + encoded.data[4:])
-    with pytest.raises(ValueError, match="ended early"):
+    with pytest.raises(video.VideoStreamError, match="damaged|truncated"):
         video.decode(encoded.data[: len(encoded.data) // 2])
-    learned = video.encode(frames, 20, filters.build_model("dncnn", features=8, depth=3))
-    with pytest.raises(ValueError, match="learned loop filter"):
+    custom = filters.build_model("dncnn", features=8, depth=3)
+    learned = video.analyze(frames, 20, custom)
+    with pytest.raises(video.VideoStreamError, match="custom learned loop filter"):
         video.decode(learned.data)
+    np.testing.assert_array_equal(video.decode(learned.data, custom), learned.displayed)
+    other = filters.build_model("dncnn", features=8, depth=3)
+    with pytest.raises(video.VideoStreamError, match="another model"):
+        video.decode(learned.data, other)
 
 
 def test_foreman_round_trip(shared_data):
     from helpers import data
 
     luma = data.foreman_qcif(3)["y"]
-    encoded = video.encode(luma, 30, "deblock", mode="in-loop")
+    encoded = video.analyze(luma, 30, "deblock", mode="in-loop")
     np.testing.assert_array_equal(video.decode(encoded.data), encoded.displayed)
     assert encoded.bits_per_frame[0] > max(encoded.bits_per_frame[1:])  # P-frames are cheaper
     assert video.luma_psnr(luma, encoded.displayed) > 30
+
+
+def test_a_shipped_filter_is_named_in_the_file_and_decoded_from_the_bytes_alone():
+    frames = _moving_frames(count=2)
+    encoded = video.analyze(frames, 20, "conditioned", mode="in-loop")
+    np.testing.assert_array_equal(video.decode(encoded.data), encoded.displayed)

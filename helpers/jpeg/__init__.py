@@ -1,6 +1,6 @@
 """A from-scratch baseline JPEG (ITU-T T.81 / JFIF), written to be read: colour, subsampling,
-the 8x8 DCT, quantization and zigzag (``jpeg_transforms``), run-lengths, Huffman coding and markers
-(``jpeg_bitstream``), the decoder (``jpeg_reader``), and here the tables, libjpeg's quality scaling and the codec.
+the 8x8 DCT, quantization and zigzag (``jpeg.transforms``), run-lengths, Huffman coding and markers
+(``jpeg.bitstream``), the decoder (``jpeg.reader``), and here the tables, libjpeg's quality scaling and the codec.
 
 Public entry points: ``encode(image, quality, subsampling, optimize, block_scales) -> bytes`` and
 ``decode(data) -> uint8 image``; ``analyze`` returns everything in between (coefficients, tables,
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import images
-from .jpeg_bitstream import ZIGZAG, Component, Frame, JPEGError, write_jpeg
-from .jpeg_reader import read_jpeg
-from .jpeg_transforms import (
+from .. import images
+from .bitstream import ZIGZAG, Component, Frame, JPEGError, write_jpeg
+from .reader import read_jpeg
+from .transforms import (
     basis_images,
     blockify,
     dct2,
@@ -67,8 +67,10 @@ __all__ = [
     "analyze_file",
     "read_jpeg",
     "block_bits_map",
+    "SPLIT_KEYS",
     "encode",
     "decode",
+    "round_trip",
 ]
 
 #: ITU-T T.81 Annex K, Table K.1 and K.2 (natural row-major order).
@@ -92,21 +94,37 @@ QUANT_CHROMA[:4, :4] = [[17, 18, 24, 47], [18, 21, 26, 66], [24, 26, 56, 99], [4
 SUBSAMPLING = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2)}
 
 
-def quality_scaling(quality: int) -> int:
-    """libjpeg's quality (1..100) -> percentage scale of the Annex K tables: 5000/q below 50, 200-2q above."""
+def quality_scaling(quality, fractional: bool = False):
+    """libjpeg's quality -> percentage scale of the Annex K tables: 5000/q below 50, else 200 - 2q.
+
+    With ``fractional=False`` (libjpeg, Pillow) quality is an int in 1..100 and the result the int
+    libjpeg computes (5000 // q). With ``fractional=True`` quality may be a float or an array in
+    [1, 100] and the scale is continuous, so a size search can move between integer qualities.
+    """
+    if fractional:
+        q = np.asarray(quality, dtype=np.float64)
+        if not np.isfinite(q).all() or (q < 1).any() or (q > 100).any():
+            raise ValueError(f"quality must be in [1, 100], got {quality!r}")
+        scale = np.where(q < 50, 5000 / q, 200 - 2 * q)
+        return float(scale) if scale.ndim == 0 else scale
     if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)):
-        raise TypeError(f"quality must be an int in 1..100, got {quality!r}")
+        raise TypeError(
+            f"quality must be an int in 1..100 (or use fractional=True), got {quality!r}"
+        )
     if not 1 <= quality <= 100:
         raise ValueError(f"quality must be in 1..100, got {quality}")
     return 5000 // quality if quality < 50 else 200 - 2 * quality
 
 
-def quant_table(quality: int, chroma: bool = False, base: np.ndarray | None = None) -> np.ndarray:
+def quant_table(
+    quality, chroma: bool = False, base: np.ndarray | None = None, fractional: bool = False
+) -> np.ndarray:
     """The quantization table libjpeg (and so Pillow) writes at this quality (8x8, natural order).
 
-    (base * scale + 50) // 100, clamped to 1..255 as for baseline JPEG.
+    (base * scale + 50) // 100, clamped to 1..255 as for baseline JPEG; ``fractional`` as in
+    quality_scaling (quality 50.0 gives exactly the quality-50 table).
     """
-    scale = quality_scaling(quality)
+    scale = quality_scaling(quality, fractional)
     table = (QUANT_CHROMA if chroma else QUANT_LUMA) if base is None else np.asarray(base, np.int64)
     if table.shape != (8, 8):
         raise ValueError(f"base table must be 8x8, got {table.shape}")
@@ -127,7 +145,8 @@ class Analysis:
     block_bits: (
         np.ndarray
     )  #: bits per 8x8 block of the image grid, chroma spread over the luma blocks it covers
-    split: dict  #: bytes in headers, tables, DC, AC, padding and stuffing, total
+    #: bytes in "headers", "tables", "dc", "ac", "padding_and_stuffing" and the "total" (SPLIT_KEYS)
+    split: dict
 
     @property
     def bpp(self) -> float:
@@ -189,10 +208,6 @@ def _block_grid(
     return reduced.astype(np.int64) if name == "block_scales" else reduced.astype(np.float64)
 
 
-def _ceil(a: int, b: int) -> int:
-    return -(-a // b)
-
-
 def _fill_dummy_blocks(levels: np.ndarray, real: tuple[int, int], h: int) -> None:
     """Blocks of the MCU grid that lie wholly outside the image are coded as libjpeg codes them:
     no AC, and the DC of the neighbouring real block (so their DC differences cost nothing)."""
@@ -237,14 +252,17 @@ def _build_frame(
     frame = Frame(
         height, width, [], {0: luma_table, 1: chroma_table} if len(planes) == 3 else {0: luma_table}
     )
-    mcu_rows, mcu_cols = -(-height // (8 * v_max)), -(-width // (8 * h_max))
-    image_blocks = (-(-height // 8), -(-width // 8))
+    mcu_rows, mcu_cols = images.ceil_div(height, 8 * v_max), images.ceil_div(width, 8 * h_max)
+    image_blocks = (images.ceil_div(height, 8), images.ceil_div(width, 8))
     for index, (plane, (h, v)) in enumerate(zip(planes, factors, strict=True)):
         # libjpeg's edge handling: replicate the last column out to the component's width in blocks
         # and the last row to a whole row group, downsample, then replicate downsampled rows down
         # to the MCU grid; blocks wholly outside the image are "dummy" blocks (below).
         fx, fy = h_max // h, v_max // v
-        real = (_ceil(_ceil(height * v, v_max), 8), _ceil(_ceil(width * h, h_max), 8))
+        real = (
+            images.ceil_div(images.ceil_div(height * v, v_max), 8),
+            images.ceil_div(images.ceil_div(width * h, h_max), 8),
+        )
         padded = np.pad(plane, ((0, (-height) % v_max), (0, real[1] * 8 * fx - width)), mode="edge")
         sampled = downsample(padded, fx, fy)
         grid = (mcu_rows * v * 8, mcu_cols * h * 8)
@@ -295,11 +313,16 @@ def _reconstruct(frame: Frame, upsampling: str = "fancy", idct: str = "islow") -
     return np.clip(stacked, 0, 255).astype(np.uint8) if is_rgb else ycbcr_to_rgb(stacked)
 
 
-def block_bits_map(frame: Frame) -> np.ndarray:
-    """Bits per 8x8 block of the image grid (ceil(H/8), ceil(W/8)); subsampled chroma blocks are
-    spread evenly over the luma-grid blocks they cover."""
-    grids = frame.accounting.get("block_bits", {})
-    rows, cols = -(-frame.height // 8), -(-frame.width // 8)
+#: the keys of Analysis.split, whether the analysis comes from ``analyze`` or ``analyze_file``
+SPLIT_KEYS = ("headers", "tables", "dc", "ac", "padding_and_stuffing", "total")
+
+
+def block_bits_map(frame: Frame, block_bits: dict[int, np.ndarray]) -> np.ndarray:
+    """Bits per 8x8 block of the image grid (ceil(H/8), ceil(W/8)) from each component's per-block
+    bits (``write_jpeg``'s or the reader's accounting); subsampled chroma blocks are spread evenly
+    over the luma-grid blocks they cover."""
+    grids = block_bits
+    rows, cols = images.ceil_div(frame.height, 8), images.ceil_div(frame.width, 8)
     total = np.zeros((rows, cols), dtype=np.float64)
     for index, component in enumerate(frame.components):
         if index not in grids:
@@ -339,7 +362,8 @@ def analyze(
     for component in frame.components:
         component.coefficients[..., keep:] = 0
     data, accounting = write_jpeg(frame, optimize=optimize, restart_interval=restart_interval)
-    return Analysis(data, frame, _reconstruct(frame), block_bits_map(frame), accounting["bytes"])
+    bits = block_bits_map(frame, accounting["block_bits"])
+    return Analysis(data, frame, _reconstruct(frame), bits, accounting["bytes"])
 
 
 def encode(
@@ -380,9 +404,26 @@ def decode(data: bytes, upsampling: str = "fancy", idct: str = "islow") -> np.nd
 
 
 def analyze_file(data: bytes) -> Analysis:
-    """Decode any baseline file and account for its bits per block (e.g. to look inside Pillow's files)."""
+    """Decode any baseline file and account for its bits (e.g. to look inside Pillow's files); the
+    split has the same keys as ``analyze``'s (headers here are every byte outside tables and scans)."""
     frame = read_jpeg(data)
-    scan_bits = sum(int(g.sum()) for g in frame.accounting.get("block_bits", {}).values())
-    split = {"headers_and_tables": None, "scan": scan_bits / 8, "total": len(data)}
-    split["headers_and_tables"] = len(data) - split["scan"]
-    return Analysis(bytes(data), frame, _reconstruct(frame), block_bits_map(frame), split)
+    accounting = frame.accounting
+    coded_bits = sum(int(g.sum()) for g in accounting["block_bits"].values())
+    split = {
+        "tables": accounting["tables_bytes"],
+        "dc": accounting["dc_bits"] / 8,
+        "ac": (coded_bits - accounting["dc_bits"]) / 8,
+        "padding_and_stuffing": accounting["scan_bytes"] - coded_bits / 8,
+        "total": len(data),
+    }
+    split["headers"] = len(data) - split["tables"] - accounting["scan_bytes"]
+    bits = block_bits_map(frame, accounting["block_bits"])
+    return Analysis(
+        bytes(data), frame, _reconstruct(frame), bits, {k: split[k] for k in SPLIT_KEYS}
+    )
+
+
+def round_trip(image, quality: int = 75, subsampling: str = "4:2:0") -> tuple[np.ndarray, int]:
+    """Encode and decode with this codec: (decoded uint8 image, file size in bytes)."""
+    data = encode(image, quality, subsampling)
+    return decode(data), len(data)

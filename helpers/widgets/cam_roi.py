@@ -1,20 +1,19 @@
 """Chapter 6's widgets (CAM-ROI): a static ROI view and its explorer. Wiring only; the maths lives in
-cam.py and roi.py. Re-exported by widgets.py (``widgets.roi_view``, ``widgets.roi_explorer``)."""
+cam and roi."""
 
 from __future__ import annotations
 
 import ipywidgets
 import matplotlib.pyplot as plt
 
-from . import images, plotting
-from .widget_core import interactive_figure
+from .. import images, plotting, roi
+from .core import interactive_figure
 
 __all__ = ["roi_view", "roi_explorer"]
 
 
 def roi_view(image, roi_map, quality_mode: str = "linear", **options):
     """Overlay, quality map, ROI JPEG and uniform JPEG of the same size; returns (figure, html)."""
-    from . import roi
 
     array = images.as_uint8(image)
     qualities = roi.quality_map(roi_map, quality_mode, image=array, **options)
@@ -27,9 +26,9 @@ def roi_view(image, roi_map, quality_mode: str = "linear", **options):
     shown = axes[1].imshow(qualities, cmap="viridis", vmin=1, vmax=100)
     axes[1].set_title(f"quality map (mean {qualities.mean():.1f})")
     figure.colorbar(shown, ax=axes[1], fraction=0.046)
-    axes[2].imshow(roi.decode(encoded))
+    axes[2].imshow(images.decode_bytes(encoded))
     axes[2].set_title(f"ROI JPEG, {len(encoded):,} bytes")
-    axes[3].imshow(roi.decode(uniform))
+    axes[3].imshow(images.decode_bytes(uniform))
     axes[3].set_title(f"uniform q{quality}, {len(uniform):,} bytes")
     for axis in axes:
         axis.axis("off")
@@ -39,7 +38,7 @@ def roi_view(image, roi_map, quality_mode: str = "linear", **options):
 
 def roi_explorer(image, classifier) -> ipywidgets.VBox:
     """CAM method, classes, fusion (alpha, beta), quality mode and range -> ROI JPEG vs uniform JPEG."""
-    from . import cam
+    from .. import cam  # grad-cam and the classifiers load slowly: only when this widget is built
 
     array = images.as_uint8(image)
     cache: dict = {}

@@ -8,9 +8,9 @@ The decoder needs Δ: it is sent as one byte per cell of ``GRID`` × ``GRID`` la
 (64 × 64 pixels), Δ = 2^((code - 128) / 16), i.e. sixteenth-octave steps (1 = the model's own step), and
 the code plane is deflated (zlib). For a Kodak image that is 96 cells, a few dozen bytes.
 
-    data = roi_learned.compress(model, image, roi_map, strength=2.0)
-    decoded = roi_learned.decompress(model, data)
-    data = roi_learned.compress_for_size(model, image, roi_map, target_bytes=len(uniform))
+    data = roi.learned.compress(model, image, roi_map, strength=2.0)
+    decoded = roi.learned.decompress(model, data)
+    data = roi.learned.compress_for_size(model, image, roi_map, target_bytes=len(uniform))
 
 Only scale-hyperprior models qualify (``bmshj2018-hyperprior``): a factorized prior has no scale to
 divide, so a step on y would leave its entropy model mismatched.
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import images
-from .roi_maps import _check_roi
+from .. import budget, container, images
+from .maps import check_roi_map
 
 __all__ = [
     "GRID",
@@ -36,11 +36,17 @@ __all__ = [
     "compress",
     "decompress",
     "compress_for_size",
+    "LearnedROIStreamError",
 ]
 
 GRID = 4  #: latent positions per Δ cell side (the latent is 1/16 of the image: 64 × 64 pixels)
-_MAGIC = b"NCWR"
-_HEADER = ">4sHHHHHHHI"  # magic, height, width, latent h, w, z h, z w, code bytes, y string bytes
+_MAGIC, _VERSION = b"NCWR", 1
+#: height, width, latent channels M, model fingerprint, CRC-32 of y_hat, code bytes, y string bytes
+_HEADER = ">HHHIIHI"
+
+
+class LearnedROIStreamError(container.StreamError):
+    """A stream that is not a learned-ROI file of this model, or is damaged."""
 
 
 def _check_model(model) -> None:
@@ -59,8 +65,8 @@ def step_codes(roi_map, latent_shape: tuple[int, int], strength: float, offset: 
     strength 0 gives one step everywhere (2^offset); strength 2 makes the step of a cell with ROI 1
     four times finer than that of a cell with ROI 0.
     """
-    roi = torch.from_numpy(np.ascontiguousarray(_check_roi(roi_map)))[None, None]
-    rows, cols = -(-latent_shape[0] // GRID), -(-latent_shape[1] // GRID)
+    roi = torch.from_numpy(np.ascontiguousarray(check_roi_map(roi_map)))[None, None]
+    rows, cols = images.ceil_div(latent_shape[0], GRID), images.ceil_div(latent_shape[1], GRID)
     cells = F.adaptive_avg_pool2d(roi, (rows, cols))[0, 0].numpy()
     log_step = offset - strength * (cells - 0.5)
     return np.clip(np.round(16 * log_step + 128), 0, 255).astype(np.uint8)
@@ -81,25 +87,29 @@ def _unpack(data: bytes, shape: tuple[int, int]) -> np.ndarray:
     try:
         raw = zlib.decompress(data)
     except zlib.error as error:
-        raise ValueError(f"corrupt step codes in the ROI bitstream ({error})") from error
+        raise LearnedROIStreamError(f"corrupt step codes ({error})") from error
     if len(raw) != shape[0] * shape[1]:
-        raise ValueError("corrupt step codes in the ROI bitstream (wrong count)")
+        raise LearnedROIStreamError("corrupt step codes (wrong count)")
     return np.frombuffer(raw, dtype=np.uint8).reshape(shape)
+
+
+def _shapes(height: int, width: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Latent (stride 16) and hyper-latent (stride 64) sizes of an image padded to a multiple of 64."""
+    z = images.ceil_div(height, 64), images.ceil_div(width, 64)
+    return (4 * z[0], 4 * z[1]), z
 
 
 def compress(model, image, roi_map, strength: float = 2.0, offset: float = 0.0) -> bytes:
     """Encode a uint8 RGB image with a finer latent step where ``roi_map`` is high (one file)."""
     _check_model(model)
-    array = images.as_uint8(image)
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"compress expects an RGB image (H, W, 3), got {array.shape}")
+    array = images.as_rgb(image)
     height, width = array.shape[:2]
     if np.shape(roi_map) != (height, width):
         raise ValueError(f"roi_map {np.shape(roi_map)} must match the image {(height, width)}")
     device = next(model.parameters()).device
     x, _ = images.pad_to_multiple(images.to_tensor(array, device=device), 64)
     roi_padded = np.pad(
-        _check_roi(roi_map), ((0, x.shape[2] - height), (0, x.shape[3] - width)), "edge"
+        check_roi_map(roi_map), ((0, x.shape[2] - height), (0, x.shape[3] - width)), "edge"
     )
     with torch.no_grad():
         y = model.g_a(x)
@@ -110,26 +120,31 @@ def compress(model, image, roi_map, strength: float = 2.0, offset: float = 0.0) 
         steps = steps_from_codes(codes, y.shape[-2:]).to(device)
         indexes = model.gaussian_conditional.build_indexes(model.h_s(z_hat) / steps)
         y_strings = model.gaussian_conditional.compress(y / steps, indexes)
+        y_hat = model.gaussian_conditional.decompress(y_strings, indexes, z_hat.dtype) * steps
     packed = _pack(codes)
-    header = struct.pack(
-        _HEADER, _MAGIC, height, width, *y.shape[-2:], *z.shape[-2:], len(packed), len(y_strings[0])
-    )
-    return header + packed + y_strings[0] + z_strings[0]
+    latent_crc = container.content_crc(np.array([height, width]), y_hat)
+    header = struct.pack(_HEADER, height, width, y.shape[1], container.fingerprint(model),
+                         latent_crc, len(packed), len(y_strings[0]))  # fmt: skip
+    return container.pack(_MAGIC, _VERSION, header, packed + y_strings[0] + z_strings[0])
 
 
-def _parse(data: bytes):
-    data = bytes(data)
-    size = struct.calcsize(_HEADER)
-    if len(data) < size or data[:4] != _MAGIC:
-        raise ValueError("not a ROI latent-step bitstream (bad header)")
-    _, height, width, lh, lw, zh, zw, code_bytes, y_length = struct.unpack(_HEADER, data[:size])
-    if len(data) < size + code_bytes + y_length + 1:
-        raise ValueError("truncated ROI latent-step bitstream")
-    rows, cols = -(-lh // GRID), -(-lw // GRID)
-    codes = _unpack(data[size : size + code_bytes], (rows, cols))
-    y_string = data[size + code_bytes : size + code_bytes + y_length]
-    z_string = data[size + code_bytes + y_length :]
-    return (height, width, lh, lw, zh, zw), codes, y_string, z_string
+def _parse(data: bytes, model=None):
+    header, payload = container.unpack(data, _MAGIC, _VERSION, LearnedROIStreamError)
+    fields = container.read_fields(header, _HEADER, LearnedROIStreamError)
+    height, width, channels, print_, latent_crc, code_bytes, y_length = fields
+    if not height or not width or code_bytes + y_length >= len(payload):
+        raise LearnedROIStreamError(f"inconsistent header {fields}")
+    if model is not None:
+        if channels != model.g_a[-1].out_channels:
+            raise LearnedROIStreamError(
+                f"stream for M={channels} latent channels; the model has {model.g_a[-1].out_channels}"
+            )
+        container.check_fingerprint(model, print_, LearnedROIStreamError)
+    (lh, lw), (zh, zw) = _shapes(height, width)
+    codes = _unpack(payload[:code_bytes], (images.ceil_div(lh, GRID), images.ceil_div(lw, GRID)))
+    y_string = payload[code_bytes : code_bytes + y_length]
+    z_string = payload[code_bytes + y_length :]
+    return (height, width, lh, lw, zh, zw, latent_crc), codes, y_string, z_string
 
 
 def read_steps(data: bytes) -> np.ndarray:
@@ -138,15 +153,25 @@ def read_steps(data: bytes) -> np.ndarray:
 
 
 def decompress(model, data: bytes) -> np.ndarray:
-    """Decode ``compress``'s bytes with the same model: uint8 RGB (H, W, 3)."""
+    """Decode ``compress``'s bytes with the model that wrote them: uint8 RGB (H, W, 3).
+
+    Raises LearnedROIStreamError for a foreign, damaged or truncated stream, or another model's.
+    """
     _check_model(model)
-    (height, width, lh, lw, zh, zw), codes, y_string, z_string = _parse(data)
+    (height, width, lh, lw, zh, zw, latent_crc), codes, y_string, z_string = _parse(data, model)
     device = next(model.parameters()).device
+    try:
+        with torch.no_grad():
+            z_hat = model.entropy_bottleneck.decompress([z_string], (zh, zw))
+            steps = steps_from_codes(codes, (lh, lw)).to(device)
+            indexes = model.gaussian_conditional.build_indexes(model.h_s(z_hat) / steps)
+            y_hat = model.gaussian_conditional.decompress([y_string], indexes, z_hat.dtype) * steps
+    except (RuntimeError, ValueError, IndexError) as error:
+        raise LearnedROIStreamError(
+            f"the entropy decoder failed on this stream ({error})"
+        ) from error
+    container.check_content(latent_crc, LearnedROIStreamError, np.array([height, width]), y_hat)
     with torch.no_grad():
-        z_hat = model.entropy_bottleneck.decompress([z_string], (zh, zw))
-        steps = steps_from_codes(codes, (lh, lw)).to(device)
-        indexes = model.gaussian_conditional.build_indexes(model.h_s(z_hat) / steps)
-        y_hat = model.gaussian_conditional.decompress([y_string], indexes, z_hat.dtype) * steps
         x_hat = model.g_s(y_hat).clamp(0, 1)
     return images.to_uint8(x_hat[..., :height, :width])
 
@@ -156,18 +181,10 @@ def compress_for_size(
 ) -> bytes:
     """``compress`` with the offset (the overall step) searched so the file has ``target_bytes``.
 
-    Size falls as the offset grows; the codes are quarter octaves, so the closest file is returned
+    Size falls as the offset grows; the codes are sixteenth octaves, so the closest file is returned
     when no offset lands within ``tolerance``.
     """
-    if target_bytes < 1:
-        raise ValueError(f"target_bytes must be positive, got {target_bytes}")
-    low, high, best = -2.0, 2.0, None
-    for _ in range(24):
-        middle = (low + high) / 2
-        data = compress(model, image, roi_map, strength, middle)
-        if best is None or abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
-            best = data
-        if abs(len(data) - target_bytes) <= tolerance * target_bytes:
-            return data
-        low, high = (middle, high) if len(data) > target_bytes else (low, middle)
-    return best
+    return budget.fit_to_size(
+        lambda offset: compress(model, image, roi_map, strength, offset),
+        target_bytes, -2.0, 2.0, tolerance, increasing=False, num_steps=24,
+    )[1]  # fmt: skip

@@ -12,8 +12,8 @@ import struct
 
 import numpy as np
 
-from . import entropy
-from .jpeg_bitstream import ZIGZAG, Component, Frame, JPEGError
+from .. import entropy, images
+from .bitstream import ZIGZAG, Component, Frame, JPEGError
 
 __all__ = ["read_jpeg"]
 
@@ -208,7 +208,7 @@ def _decode_scan(
     total_mcus = len(owners) // per_mcu
     mcus_per_interval = restart_interval if restart_interval else total_mcus
     intervals = _RESTART.split(segment) if restart_interval else [segment]
-    expected = -(-total_mcus // mcus_per_interval)
+    expected = images.ceil_div(total_mcus, mcus_per_interval)
     if len(intervals) < expected:
         raise JPEGError(f"truncated JPEG: {len(intervals)} of {expected} restart intervals present")
     local = {index: position for position, index in enumerate(members)}
@@ -220,6 +220,7 @@ def _decode_scan(
     dc_luts = [(t.symbols, t.lengths) for t in dc_tables]
     ac_luts = [(t.symbols, t.lengths) for t in ac_tables]
     slot_owner = [local[o] for o in owners]
+    dc_bits = 0
     for interval_index in range(expected):
         raw = intervals[interval_index].replace(b"\xff\x00", b"\xff")
         buffer = np.frombuffer(raw + b"\x00\x00\x00\x00", dtype=np.uint8).astype(np.int64)
@@ -253,6 +254,7 @@ def _decode_scan(
                         value -= (1 << size) - 1
                     predictions[c] += value
                 out[base] = predictions[c]
+                dc_bits += position - begin
                 ac_symbols, ac_lengths = ac_luts[c]
                 k = 1
                 while k < 64:
@@ -289,6 +291,8 @@ def _decode_scan(
         component.coefficients = np.array(outputs[position_in_scan], dtype=np.int64).reshape(shape)
         bits = np.array(block_bits[position_in_scan], dtype=np.int64).reshape(shape[:2])
         frame.accounting.setdefault("block_bits", {})[index] = bits
+    frame.accounting["dc_bits"] = frame.accounting.get("dc_bits", 0) + dc_bits
+    frame.accounting["scan_bytes"] = frame.accounting.get("scan_bytes", 0) + len(segment)
     return match.start()
 
 
@@ -308,6 +312,7 @@ def read_jpeg(data: bytes) -> Frame:
     restart_interval = 0
     adobe = None
     scans = 0
+    tables_bytes = 0
     position = 2
     for _ in range(len(data)):  # every iteration consumes at least two bytes: never loops forever
         marker, start, end = _next_segment(data, position)
@@ -317,6 +322,7 @@ def read_jpeg(data: bytes) -> Frame:
             break
         if marker in (0xDB, 0xC4):
             _read_tables(marker, payload, quant, huffman)
+            tables_bytes += end - start + 4  # marker and length field included
         elif marker in (0xC0, 0xC1):
             if frame is not None:
                 raise JPEGError("corrupt JPEG: more than one frame header")
@@ -347,4 +353,5 @@ def read_jpeg(data: bytes) -> Frame:
     frame.quant_tables = {k: v for k, v in quant.items()}
     frame.restart_interval = restart_interval
     frame.adobe_transform = adobe
+    frame.accounting["tables_bytes"] = tables_bytes
     return frame

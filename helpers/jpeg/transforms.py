@@ -1,6 +1,6 @@
 """The signal path of the from-scratch JPEG: colour conversion and chroma (down/up)sampling as libjpeg
 does them, blocks, the orthonormal 8x8 DCT (float, on torch) and libjpeg's integer DCTs, quantization
-(with block-adaptive scales) and zigzag. helpers.jpeg re-exports all of it.
+(with block-adaptive scales) and zigzag. ``helpers.jpeg`` exports every name here.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import images
-from .jpeg_bitstream import ZIGZAG
+from .. import images
+from .bitstream import ZIGZAG
 
 __all__ = [
     "rgb_to_ycbcr",
@@ -107,7 +107,7 @@ def upsample(
     if method == "nearest" or (h, v) not in ((2, 1), (2, 2)):
         return plane.repeat(v, axis=0).repeat(h, axis=1)[: shape[0], : shape[1]]
     # libjpeg upsamples the component's own (ceil) size, replicating its edges.
-    plane = plane[: -(-shape[0] // v), : -(-shape[1] // h)]
+    plane = plane[: images.ceil_div(shape[0], v), : images.ceil_div(shape[1], h)]
     if v == 2:
         above = np.vstack([plane[:1], plane[:-1]])
         below = np.vstack([plane[1:], plane[-1:]])

@@ -1,8 +1,9 @@
 """Region-of-interest coding (chapter 6): a ROI map in [0, 1] -> a JPEG quality per 8x8 block -> a file.
 
-Quality maps live in roi_maps.py, the rate-distortion coder in roi_rdo.py and measurements in
-roi_eval.py; all are re-exported here, so ``roi.quality_map`` and ``roi.evaluate`` work as before. The coders turn a map into one standard JPEG
-with a real size:
+The package: ``roi.maps`` (ROI map -> quality map), ``roi.rdo`` (the rate-distortion coder),
+``roi.evaluation`` (measures at equal size), ``roi.learned`` (the learned codec's latent step) and here
+the JPEG coders; ``roi.<name>`` reaches every public name of the first three. The coders turn a map
+into one standard JPEG with a real size:
 
 - ``"single"`` (the default): chapter 1's encoder with block-adaptive quantization. The file carries one
   table per component, Q at ``base_quality``; lower-quality blocks are made cheaper with wider dead
@@ -19,34 +20,44 @@ classifier still labels like the original (uniform JPEG of the same size is the 
 
 from __future__ import annotations
 
+import inspect
 import io
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from . import images, jpeg, roi_eval, roi_maps, roi_rdo
-
-# re-exported: roi.quality_map, roi.evaluate, ... keep working
-from .roi_eval import Comparison, decode, evaluate, weighted_psnr, weighted_ssim  # noqa: F401
-from .roi_maps import (  # noqa: F401
+from .. import budget, images, jpeg
+from . import evaluation, learned, maps, rdo
+from .evaluation import Comparison, evaluate
+from .maps import (
     MODES,
-    _check_roi,
     block_entropy,
     block_qualities,
+    check_roi_map,
     match_average,
     quality_map,
-    scale_percent,
 )
-from .roi_rdo import encode_rdo, encode_rdo_for_size, rdo_deadzones  # noqa: F401
+from .rdo import encode_rdo, encode_rdo_for_size, rdo_deadzones
 
 __all__ = [
-    *roi_maps.__all__,
+    "maps",
+    "rdo",
+    "evaluation",
+    "learned",
+    "MODES",
+    "quality_map",
+    "block_qualities",
+    "match_average",
+    "block_entropy",
+    "check_roi_map",
     "block_scales_for",
     "block_deadzones_for",
     "encode_single",
     "encode_composite",
-    *roi_rdo.__all__,
+    "rdo_deadzones",
+    "encode_rdo",
+    "encode_rdo_for_size",
     "encode",
     "uniform_jpeg",
     "jpeg_for_size",
@@ -54,7 +65,8 @@ __all__ = [
     "DECISION_LADDER",
     "Decision",
     "encode_keeping_decision",
-    *roi_eval.__all__,
+    "Comparison",
+    "evaluate",
 ]
 
 
@@ -65,7 +77,9 @@ def block_scales_for(block_q: np.ndarray, base_quality: int) -> np.ndarray:
             f"base_quality must be in 1..99 (100 has no scale to multiply), got {base_quality}"
         )
     base = jpeg.quality_scaling(int(base_quality))
-    return np.clip(np.round(scale_percent(block_q) / base), 1, 255).astype(np.int64)
+    return np.clip(
+        np.round(jpeg.quality_scaling(np.clip(block_q, 1, 100), fractional=True) / base), 1, 255
+    ).astype(np.int64)
 
 
 def encode_single(
@@ -112,7 +126,8 @@ def block_deadzones_for(block_q: np.ndarray, base_quality: int) -> np.ndarray:
     """Dead zones d_b = 0.5 · scale(q_b) / scale(base), at least 0.5 (plain rounding)."""
     if not 1 <= base_quality <= 99:
         raise ValueError(f"base_quality must be in 1..99, got {base_quality}")
-    ratio = scale_percent(block_q) / jpeg.quality_scaling(int(base_quality))
+    scale = jpeg.quality_scaling(np.clip(block_q, 1, 100), fractional=True)
+    ratio = scale / jpeg.quality_scaling(int(base_quality))
     return np.maximum(0.5 * ratio, 0.5)
 
 
@@ -146,7 +161,9 @@ def encode_composite(
     decodes = {} if decodes is None else decodes
     for quality in np.unique(block_q):
         if int(quality) not in decodes:
-            decodes[int(quality)] = decode(uniform_jpeg(array, int(quality), subsampling))
+            decodes[int(quality)] = images.decode_bytes(
+                uniform_jpeg(array, int(quality), subsampling)
+            )
         decoded = decodes[int(quality)]
         where = per_pixel == quality
         composite[where] = decoded[where]
@@ -154,12 +171,22 @@ def encode_composite(
     return uniform_jpeg(composite, final, subsampling)
 
 
-def _encode_with(image, block_q, mode: str, **options) -> bytes:
-    if mode == "single":
-        return encode_single(image, block_q, **options)
-    if mode == "composite":
-        return encode_composite(image, block_q, **options)
-    raise ValueError(f"unknown coder {mode!r}; expected 'single', 'composite' or 'rdo'")
+_CODERS = {"single": encode_single, "composite": encode_composite}
+_MAP_OPTIONS = set(inspect.signature(maps.quality_map).parameters) - {"roi_map", "mode"}
+
+
+def _split_options(mode: str, options: dict) -> tuple[dict, dict]:
+    """(quality-map options, coder options), routed by the parameters each function declares."""
+    coder = encode_rdo if mode == "rdo" else _CODERS[mode]
+    coder_names = set(inspect.signature(coder).parameters) - {"image", "roi_map", "block_q"}
+    unknown = set(options) - coder_names - _MAP_OPTIONS
+    if unknown:
+        raise TypeError(
+            f"unknown option(s) {sorted(unknown)} for mode {mode!r}; coder options: "
+            f"{sorted(coder_names)}, quality-map options: {sorted(_MAP_OPTIONS)}"
+        )
+    map_options = {k: v for k, v in options.items() if k in _MAP_OPTIONS and k not in coder_names}
+    return map_options, {k: v for k, v in options.items() if k in coder_names}
 
 
 def encode(
@@ -177,53 +204,42 @@ def encode(
         mode: the coder: "single" (the quality map through dead zones or step multiples),
             "composite" (thesis / MSROI), or "rdo" (a rate-distortion rule weighted by the map,
             encode_rdo; the quality-map options do not apply, base_quality and weight_floor do).
-        target_bytes: if given, the whole quality map is shifted up or down (one offset, clipped to
-            1..100) until the file is within ``tolerance`` of this size (the closest file otherwise).
-        quality_mode and the remaining options: passed to ``quality_map`` (q_start, q_end, ...).
+        target_bytes: if given, the file is searched to within ``tolerance`` of this size (the
+            closest file otherwise): the whole quality map shifted by one offset (clipped to
+            1..100), or for "rdo" the Lagrangian.
+        quality_mode and the remaining options: each goes where it is declared, to ``quality_map``
+            (q_start, q_end, ...) or to the coder (base_quality, quantizer, ...); an option neither
+            declares raises TypeError.
     """
+    if mode not in ("single", "composite", "rdo"):
+        raise ValueError(f"unknown coder {mode!r}; expected 'single', 'composite' or 'rdo'")
     array = images.as_uint8(image)
-    roi = _check_roi(roi_map)
+    roi = check_roi_map(roi_map)
     if roi.shape != array.shape[:2]:
         raise ValueError(f"roi_map {roi.shape} must match the image {array.shape[:2]}")
     if target_bytes is not None and target_bytes < 1:
         raise ValueError(f"target_bytes must be positive, got {target_bytes}")
+    map_options, coder_options = _split_options(mode, options)
     if mode == "rdo":
-        return encode_rdo_for_size(array, roi, target_bytes, tolerance, **options)
-    coder_keys = {
-        "base_quality",
-        "final_quality",
-        "subsampling",
-        "quantizer",
-        "optimize",
-        "decodes",
-    }
-    coder_options = {k: v for k, v in options.items() if k in coder_keys}
-    map_options = {k: v for k, v in options.items() if k not in coder_keys}
+        if target_bytes is not None:
+            coder_options.pop("lagrangian", None)
+            return encode_rdo_for_size(array, roi, target_bytes, tolerance, **coder_options)
+        if "lagrangian" not in coder_options:
+            raise ValueError("mode='rdo' needs target_bytes or lagrangian")
+        return encode_rdo(array, roi, **coder_options)
     if quality_mode == "entropy":
         map_options.setdefault("image", array)
     block_q = block_qualities(quality_map(roi, quality_mode, **map_options))
+    coder = _CODERS[mode]
     if target_bytes is None:
-        return _encode_with(array, block_q, mode, **coder_options)
+        return coder(array, block_q, **coder_options)
     if mode == "composite":
         coder_options.setdefault("decodes", {})  # the same decodes at every step of the search
-
-    def at(offset: float) -> bytes:
-        return _encode_with(array, np.clip(block_q + offset, 1, 100), mode, **coder_options)
-
-    lo, hi = -100.0, 100.0
-    best = at(0.0)
-    for _ in range(30):
-        middle = (lo + hi) / 2
-        data = at(middle)
-        if abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
-            best = data
-        if abs(len(data) - target_bytes) <= tolerance * target_bytes:
-            return data
-        if len(data) < target_bytes:
-            lo = middle
-        else:
-            hi = middle
-    return best
+    _, data = budget.fit_to_size(
+        lambda offset: coder(array, np.clip(block_q + offset, 1, 100), **coder_options),
+        target_bytes, -100.0, 100.0, tolerance,
+    )  # fmt: skip
+    return data
 
 
 def jpeg_for_size(
@@ -231,33 +247,13 @@ def jpeg_for_size(
 ) -> tuple[int, bytes]:
     """The uniform Pillow JPEG (quality, bytes) whose size is closest to target_bytes.
 
-    Size grows with quality, so a bisection over 1..100 finds the neighbours of the target.
+    Size grows with quality, so a bisection over the integers 1..100 finds the neighbours of the target.
     """
-    sizes: dict[int, bytes] = {}
-
-    def at(quality: int) -> bytes:
-        if quality not in sizes:
-            sizes[quality] = uniform_jpeg(image, quality, subsampling, optimize)
-        return sizes[quality]
-
-    low, high = 1, 100
-    while high - low > 1:
-        middle = (low + high) // 2
-        if len(at(middle)) < target_bytes:
-            low = middle
-        else:
-            high = middle
-    quality = min((low, high), key=lambda q: abs(len(at(q)) - target_bytes))
-    return quality, at(quality)
-
-
-def _tables_at(quality: float) -> list[list[int]]:
-    """libjpeg's two tables at a fractional quality (the percentage scale, rounded as libjpeg does)."""
-    scale = float(scale_percent(quality))
-    return [
-        np.clip((base * scale + 50) // 100, 1, 255).astype(int).ravel().tolist()
-        for base in (jpeg.QUANT_LUMA, jpeg.QUANT_CHROMA)
-    ]
+    quality, data = budget.fit_to_size(
+        lambda q: uniform_jpeg(image, int(q), subsampling, optimize),
+        target_bytes, 1, 100, integer=True,
+    )  # fmt: skip
+    return int(quality), data
 
 
 def uniform_for_size(
@@ -269,27 +265,22 @@ def uniform_for_size(
     the file carries libjpeg's tables scaled by the fractional percentage (quality 50.0 gives exactly
     Pillow's quality-50 file). The closest file is returned if no quality in 1..99 is within tolerance.
     """
-    if target_bytes < 1:
-        raise ValueError(f"target_bytes must be positive, got {target_bytes}")
+    if isinstance(target_bytes, bool) or not isinstance(target_bytes, int) or target_bytes < 1:
+        raise ValueError(f"target_bytes must be a positive int, got {target_bytes!r}")
     array = images.as_uint8(image)
 
     def at(quality: float) -> bytes:
+        tables = [
+            jpeg.quant_table(quality, chroma=chroma, fractional=True).ravel().tolist()
+            for chroma in (False, True)
+        ]
         buffer = io.BytesIO()
         Image.fromarray(array).save(
-            buffer, "JPEG", qtables=_tables_at(quality), subsampling=subsampling, optimize=True
+            buffer, "JPEG", qtables=tables, subsampling=subsampling, optimize=True
         )
         return buffer.getvalue()
 
-    low, high, best = 1.0, 99.0, None
-    for _ in range(30):
-        middle = (low + high) / 2
-        data = at(middle)
-        if best is None or abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
-            best = data
-        if abs(len(data) - target_bytes) <= tolerance * target_bytes:
-            return data
-        low, high = (middle, high) if len(data) < target_bytes else (low, middle)
-    return best
+    return budget.fit_to_size(at, target_bytes, 1.0, 99.0, tolerance)[1]
 
 
 #: The coders ``encode_keeping_decision`` tries, strongest ROI first; uniform JPEG of the same size is
@@ -338,7 +329,7 @@ def encode_keeping_decision(
     The check uses this classifier only: another network may still change its mind (measured in
     scripts/roi_decision_study.py with EfficientNet-Lite2).
     """
-    from . import cam  # torch is only needed here
+    from .. import cam  # the classifiers load slowly; only this coder needs them
 
     if target_bytes < 1:
         raise ValueError(f"target_bytes must be positive, got {target_bytes}")
@@ -348,7 +339,7 @@ def encode_keeping_decision(
     original = cam.predict(classifier, _rgb(array), 1)[0][0]
 
     def classify(data: bytes) -> tuple[int, float]:
-        ranked = cam.predict(classifier, _rgb(decode(data)), 1000)
+        ranked = cam.predict(classifier, _rgb(images.decode_bytes(data)), 1000)
         return ranked[0][0], next(p for index, _name, p in ranked if index == original)
 
     uniform, reference, floor = None, None, 0.0

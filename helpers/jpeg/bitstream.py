@@ -1,5 +1,5 @@
 """The bitstream half of the from-scratch baseline JPEG (ITU-T T.81): run-lengths and Huffman
-coding of quantized blocks, markers and byte stuffing (the reader is helpers.jpeg_reader).
+coding of quantized blocks, markers and byte stuffing (the reader is helpers.jpeg.reader).
 
 ``helpers.jpeg`` holds the signal path (colour, DCT, quantization) and the public encode/decode;
 this module turns quantized coefficients into bytes and back, and counts where the bits go.
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import entropy
+from .. import entropy, images
 
 __all__ = [
     "JPEGError",
@@ -109,13 +109,16 @@ class Frame:
     @property
     def mcus(self) -> tuple[int, int]:
         """(MCU rows, MCU columns) of an interleaved scan."""
-        return (-(-self.height // (8 * self.v_max)), -(-self.width // (8 * self.h_max)))
+        return (
+            images.ceil_div(self.height, 8 * self.v_max),
+            images.ceil_div(self.width, 8 * self.h_max),
+        )
 
     def component_blocks(self, component: Component) -> tuple[int, int]:
         """(rows, cols) of blocks a non-interleaved scan of this component codes."""
-        height = -(-self.height * component.v // self.v_max)
-        width = -(-self.width * component.h // self.h_max)
-        return (-(-height // 8), -(-width // 8))
+        height = images.ceil_div(self.height * component.v, self.v_max)
+        width = images.ceil_div(self.width * component.h, self.h_max)
+        return (images.ceil_div(height, 8), images.ceil_div(width, 8))
 
 
 def magnitude_category(values: np.ndarray) -> np.ndarray:
@@ -389,5 +392,4 @@ def write_jpeg(
         },
         "tables": tables,
     }
-    frame.accounting = accounting
     return data, accounting

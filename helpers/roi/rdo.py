@@ -1,16 +1,16 @@
 """The ROI-weighted rate-distortion JPEG coder of chapter 6 (``roi.encode(..., mode="rdo")``).
 
 One baseline JPEG at ``base_quality``; each AC coefficient is kept or zeroed by a rate-distortion rule
-whose distortion is weighted by the ROI map, so the background drops what the object keeps. roi.py
-re-exports everything here.
+whose distortion is weighted by the ROI map, so the background drops what the object keeps. The package
+exports every name here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import jpeg
-from .roi_maps import _check_roi, block_qualities
+from .. import budget, jpeg
+from .maps import block_qualities, check_roi_map
 
 __all__ = ["rdo_deadzones", "encode_rdo", "encode_rdo_for_size"]
 
@@ -46,7 +46,7 @@ def encode_rdo(
     """One baseline JPEG at base_quality whose coefficients are kept or zeroed by a rate-distortion
     rule weighted by the ROI map (block weight = mean map value + weight_floor): the background
     drops what the object keeps. The lagrangian trades bytes for weighted error (0: plain JPEG)."""
-    roi = _check_roi(roi_map)
+    roi = check_roi_map(roi_map)
     if weight_floor <= 0:
         raise ValueError(f"weight_floor must be positive, got {weight_floor}")
     weights = block_qualities(roi) + weight_floor
@@ -56,29 +56,20 @@ def encode_rdo(
     )
 
 
-def encode_rdo_for_size(array, roi, target_bytes, tolerance, lagrangian=None, **options) -> bytes:
+def encode_rdo_for_size(
+    image, roi_map, target_bytes: int, tolerance: float = 0.01, **options
+) -> bytes:
     """``encode_rdo`` at a byte budget: the Lagrangian grows (more zeroing) until the file is within
-    ``tolerance`` of target_bytes (the closest file otherwise); without a budget, the given lagrangian.
-    If even no zeroing fits, that file is returned: raise base_quality to use the whole budget."""
-    if target_bytes is None:
-        if lagrangian is None:
-            raise ValueError("mode='rdo' needs target_bytes or lagrangian")
-        return encode_rdo(array, roi, lagrangian, **options)
-    best = encode_rdo(array, roi, 0.0, **options)
-    if len(best) <= target_bytes * (1 + tolerance):
-        return best  # even without zeroing the file fits: raise base_quality to use the budget
+    ``tolerance`` of target_bytes (the closest file otherwise). If even no zeroing fits, that file is
+    returned: raise base_quality to use the whole budget."""
+    unzeroed = encode_rdo(image, roi_map, 0.0, **options)
+    if len(unzeroed) <= target_bytes * (1 + tolerance):
+        return unzeroed
     low, high = 0.0, 1.0
-    while len(encode_rdo(array, roi, high, **options)) > target_bytes and high < 1e9:
+    while len(encode_rdo(image, roi_map, high, **options)) > target_bytes and high < 1e9:
         low, high = high, high * 4
-    for _ in range(40):
-        middle = (low + high) / 2
-        data = encode_rdo(array, roi, middle, **options)
-        if abs(len(data) - target_bytes) < abs(len(best) - target_bytes):
-            best = data
-        if abs(len(data) - target_bytes) <= tolerance * target_bytes:
-            return data
-        if len(data) > target_bytes:
-            low = middle
-        else:
-            high = middle
-    return best
+    _, data = budget.fit_to_size(
+        lambda lagrangian: encode_rdo(image, roi_map, lagrangian, **options),
+        target_bytes, low, high, tolerance, increasing=False, num_steps=40,
+    )  # fmt: skip
+    return data if abs(len(data) - target_bytes) <= abs(len(unzeroed) - target_bytes) else unzeroed

@@ -1,5 +1,5 @@
 """The core of every widget of the workbench: render a matplotlib figure to PNG, and wire controls to
-a render function (``interactive_figure``). widgets.py, model_widgets.py and roi_widgets.py build on it."""
+a render function (``interactive_figure``). Every chapter's widget module builds on it."""
 
 from __future__ import annotations
 

@@ -4,14 +4,14 @@ The modes follow the thesis this chapter is built from ("Neural networks for ima
 2022): linear, quantile levels, object/background threshold, an entropy term that raises quality on
 textured blocks, and progressive weighting solved for a requested average quality. ``block_qualities``
 reduces a per-pixel map to one quality per 8x8 block, the unit a JPEG coder works on. The coders are in
-roi.py (which re-exports everything here).
+``roi`` (the package) and ``roi.rdo``; ``roi`` exports every name here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import images, jpeg
+from .. import budget, images, jpeg
 
 __all__ = [
     "MODES",
@@ -19,13 +19,14 @@ __all__ = [
     "block_qualities",
     "match_average",
     "block_entropy",
-    "scale_percent",
+    "check_roi_map",
 ]
 
 MODES = ("linear", "quantile", "threshold", "entropy", "progressive")
 
 
-def _check_roi(roi_map) -> np.ndarray:
+def check_roi_map(roi_map) -> np.ndarray:
+    """A ROI map as float32 (H, W) in [0, 1] (uint8 maps are divided by 255); ValueError otherwise."""
     roi = np.asarray(roi_map)
     if roi.ndim != 2:
         raise ValueError(f"roi_map must be a 2-D (H, W) map, got shape {roi.shape}")
@@ -53,7 +54,7 @@ def block_entropy(image, block_size: int = 8) -> np.ndarray:
     luma = array if array.ndim == 2 else jpeg.rgb_to_ycbcr(array)[..., 0]
     luma = np.round(luma).astype(np.int64)
     height, width = luma.shape
-    rows, cols = -(-height // block_size), -(-width // block_size)
+    rows, cols = images.ceil_div(height, block_size), images.ceil_div(width, block_size)
     padded = np.pad(luma, ((0, rows * block_size - height), (0, cols * block_size - width)), "edge")
     blocks = padded.reshape(rows, block_size, cols, block_size).transpose(0, 2, 1, 3)
     blocks = blocks.reshape(rows, cols, -1)
@@ -76,14 +77,10 @@ def match_average(
     """
     _check_quality("target", target)
     qualities = np.asarray(qualities, dtype=np.float64)
-    lo, hi = -200.0, 200.0
-    for _ in range(60):
-        middle = (lo + hi) / 2
-        if np.clip(qualities + middle, low, high).mean() < target:
-            lo = middle
-        else:
-            hi = middle
-    return np.clip(qualities + (lo + hi) / 2, low, high)
+    offset = budget.bisect(
+        lambda x: np.clip(qualities + x, low, high).mean(), target, -200.0, 200.0
+    )
+    return np.clip(qualities + offset, low, high)
 
 
 def quality_map(
@@ -112,7 +109,7 @@ def quality_map(
             ``image``, so textured and edge blocks get more quality than flat ones.
         "progressive": the linear map shifted so its average is ``target`` (see match_average).
     """
-    roi = _check_roi(roi_map)
+    roi = check_roi_map(roi_map)
     q_start, q_end = _check_quality("q_start", q_start), _check_quality("q_end", q_end)
     if mode == "linear":
         return q_start + (q_end - q_start) * roi
@@ -149,12 +146,6 @@ def block_qualities(qualities, block_size: int = 8) -> np.ndarray:
     if q.ndim != 2:
         raise ValueError(f"qualities must be (H, W), got {q.shape}")
     height, width = q.shape
-    rows, cols = -(-height // block_size), -(-width // block_size)
+    rows, cols = images.ceil_div(height, block_size), images.ceil_div(width, block_size)
     padded = np.pad(q, ((0, rows * block_size - height), (0, cols * block_size - width)), "edge")
     return padded.reshape(rows, block_size, cols, block_size).mean(axis=(1, 3))
-
-
-def scale_percent(quality) -> np.ndarray:
-    """libjpeg's table scale in percent for (possibly fractional) qualities: 5000/q below 50, else 200-2q."""
-    q = np.clip(np.asarray(quality, dtype=np.float64), 1, 100)
-    return np.where(q < 50, 5000 / q, 200 - 2 * q)

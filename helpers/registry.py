@@ -1,0 +1,88 @@
+"""The one reader of the shipped models: ``weights/MANIFEST.json`` -> sha256 check -> built model.
+
+Every entry of the manifest is keyed ``family/name`` or ``family/name/qN`` (for example
+``autoencoder/bmshj2018-hyperprior/q3``, ``pixelcnn/gated``, ``filters/conditioned``) and records its
+file, sha256, the architecture's keyword arguments (``build``), the data, the command and the figures it
+reached. Each chapter's ``load_pretrained(name, quality=None)`` calls ``load`` with its own builder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from . import config
+
+__all__ = ["WeightsError", "key", "manifest", "shipped", "entry", "weights_path", "load"]
+
+
+class WeightsError(FileNotFoundError):
+    """A model that is not shipped, or a shipped file that is missing or damaged."""
+
+
+def key(family: str, name: str, quality: int | None = None) -> str:
+    """The manifest key of a model: ``family/name`` or ``family/name/qN``."""
+    return f"{family}/{name}" if quality is None else f"{family}/{name}/q{int(quality)}"
+
+
+def _weights_dir() -> Path:
+    return Path(str(resources.files("helpers") / "weights"))
+
+
+@cache
+def manifest() -> dict:
+    """The parsed MANIFEST.json (cached; it ships with the package)."""
+    return json.loads((_weights_dir() / "MANIFEST.json").read_text())
+
+
+def shipped(family: str | None = None) -> list[str]:
+    """The keys of every shipped model (of one family), sorted: what ``load_pretrained`` can load."""
+    models = manifest()["models"]
+    return sorted(
+        k for k, e in models.items()
+        if e.get("status") == "shipped" and (family is None or e["family"] == family)
+    )  # fmt: skip
+
+
+def entry(family: str, name: str, quality: int | None = None) -> dict:
+    """The manifest entry of a shipped model; WeightsError lists what is shipped otherwise."""
+    wanted = key(family, name, quality)
+    found = manifest()["models"].get(wanted)
+    if found is None or found.get("status") != "shipped":
+        raise WeightsError(
+            f"no shipped model {wanted!r}; shipped {family} models: {shipped(family)}"
+        )
+    return found
+
+
+def weights_path(family: str, name: str, quality: int | None = None) -> Path:
+    """The checkpoint file of a shipped model, after checking its sha256 against the manifest."""
+    found = entry(family, name, quality)
+    path = _weights_dir() / found["file"]
+    if not path.is_file():
+        raise WeightsError(f"{path} is listed in MANIFEST.json but missing from the package")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != found["sha256"]:
+        raise WeightsError(
+            f"{path.name} is damaged: sha256 {digest[:12]}... differs from the manifest's "
+            f"{found['sha256'][:12]}... (reinstall the package)"
+        )
+    return path
+
+
+def load(
+    family: str, name: str, quality: int | None, build: Callable[..., torch.nn.Module]
+) -> torch.nn.Module:
+    """Build ``build(**entry['build'])``, load the checked weights, return it in eval mode on
+    ``config.device()``. The file holds tensors and plain data only (``weights_only=True``)."""
+    path = weights_path(family, name, quality)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model = build(**entry(family, name, quality)["build"])
+    model.load_state_dict(state["model"])
+    return model.eval().to(config.device())

@@ -1,0 +1,74 @@
+"""Every widget of the course, one module per chapter; wiring only, the maths lives in the topic modules.
+
+Each explorer returns an ``ipywidgets.VBox`` whose ``render()`` redraws it and whose ``controls`` dict
+holds its sliders and dropdowns, so a test drives the same code path as a student. Each ``*_view``
+function draws the static figure that comes before its widget in the notebook.
+
+| chapter | module | widgets |
+|---|---|---|
+| 0 | welcome | channel_explorer |
+| 1 | jpeg_internals | jpeg_view, jpeg_explorer, quantization_table_view, quantization_editor |
+| 2 | quality | codec_comparison_view, codec_comparator, rd_point_view, rd_explorer |
+| 3 | pixel_models | interval_view, interval_explorer, bits_heatmap_view, bits_explorer |
+| 4 | autoencoders | rate_point_view, rate_picker |
+| 5 | loop_filters | filter_view, filter_explorer |
+| 6 | cam_roi | roi_view, roi_explorer |
+"""
+
+from . import (
+    autoencoders,
+    cam_roi,
+    core,
+    jpeg_internals,
+    loop_filters,
+    pixel_models,
+    quality,
+    welcome,
+)
+from .autoencoders import rate_picker, rate_point_view
+from .cam_roi import roi_explorer, roi_view
+from .core import figure_to_png, interactive_figure
+from .jpeg_internals import (
+    JPEG_VIEWS,
+    jpeg_explorer,
+    jpeg_view,
+    quantization_editor,
+    quantization_table_view,
+)
+from .loop_filters import filter_explorer, filter_view
+from .pixel_models import bits_explorer, bits_heatmap_view, interval_explorer, interval_view
+from .quality import codec_comparator, codec_comparison_view, rd_explorer, rd_point_view
+from .welcome import channel_explorer
+
+__all__ = [
+    "autoencoders",
+    "cam_roi",
+    "core",
+    "jpeg_internals",
+    "loop_filters",
+    "pixel_models",
+    "quality",
+    "welcome",
+    "figure_to_png",
+    "interactive_figure",
+    "channel_explorer",
+    "JPEG_VIEWS",
+    "jpeg_view",
+    "jpeg_explorer",
+    "quantization_table_view",
+    "quantization_editor",
+    "codec_comparison_view",
+    "codec_comparator",
+    "rd_point_view",
+    "rd_explorer",
+    "interval_view",
+    "interval_explorer",
+    "bits_heatmap_view",
+    "bits_explorer",
+    "rate_point_view",
+    "rate_picker",
+    "filter_view",
+    "filter_explorer",
+    "roi_view",
+    "roi_explorer",
+]

@@ -1,0 +1,143 @@
+"""Fuzz every decoder of the course with damaged files; print one JSON summary per decoder.
+
+    python scripts/fuzz_decoders.py [--count 300] [--seed 0] [DECODER ...]
+
+Each decoder gets one real file (a small image coded by the shipped model, or a seeded tiny model when
+none is shipped), then ``count`` damaged copies spread over helpers.container.DAMAGE_KINDS. Every
+decode must raise the decoder's documented error (or return exactly the original decode, for damage
+that changes nothing the decoder reads); anything else is a failure. JPEG is the exception that
+teaches the rule: the format carries no checksum, so a flipped bit in its entropy-coded data decodes
+to a (locally wrong) picture, counted but not failed; the course's own formats carry CRC-32s. The tests and
+benchmarks/bench_fuzz.py run this script in a child process, so a crash (a segmentation fault in
+native code) is reported as a failure instead of killing the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+
+import numpy as np
+
+
+def _coders() -> dict:
+    """name -> (encode() -> bytes, decode(bytes) -> array, documented error type)."""
+    import torch
+
+    from helpers import autoencoder, config, jpeg, pixelcnn, roi, video
+
+    config.seed_everything(0)
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)
+    photo[:, :20] = 120  # a flat half, so the files are not pure noise
+
+    def shipped_or_tiny(load, build):
+        try:
+            return load()
+        except FileNotFoundError:
+            torch.manual_seed(0)
+            return build()
+
+    hyper = shipped_or_tiny(
+        lambda: autoencoder.load_pretrained("bmshj2018-hyperprior", 1),
+        lambda: autoencoder.build_model("bmshj2018-hyperprior", 8, 12).eval().update(force=True),
+    )
+    factorized = shipped_or_tiny(
+        lambda: autoencoder.load_pretrained("bmshj2018-factorized", 1),
+        lambda: autoencoder.build_model("bmshj2018-factorized", 8, 12).eval().update(force=True),
+    )
+    torch.manual_seed(0)
+    tiny_pixelcnn = pixelcnn.build_model("gated", hidden=6, num_layers=2).eval()
+    roi_map = np.zeros(photo.shape[:2], np.float32)
+    roi_map[10:30, 10:30] = 1
+    frames = rng.integers(0, 256, (3, 16, 32), dtype=np.uint8)
+    return {
+        "jpeg": (lambda: jpeg.encode(photo, 50), jpeg.decode, jpeg.JPEGError),
+        "pixelcnn": (
+            lambda: pixelcnn.compress(tiny_pixelcnn, photo[:4, :5]),
+            lambda data: pixelcnn.decompress(tiny_pixelcnn, data),
+            pixelcnn.PixelCNNStreamError,
+        ),
+        "autoencoder-hyperprior": (
+            lambda: autoencoder.compress(hyper, photo),
+            lambda data: autoencoder.decompress(hyper, data),
+            autoencoder.AutoencoderStreamError,
+        ),
+        "autoencoder-factorized": (
+            lambda: autoencoder.compress(factorized, photo),
+            lambda data: autoencoder.decompress(factorized, data),
+            autoencoder.AutoencoderStreamError,
+        ),
+        "roi-learned": (
+            lambda: roi.learned.compress(hyper, photo, roi_map),
+            lambda data: roi.learned.decompress(hyper, data),
+            roi.learned.LearnedROIStreamError,
+        ),
+        "video": (
+            lambda: video.encode(frames, 30, "deblock"),
+            video.decode,
+            video.VideoStreamError,
+        ),
+    }
+
+
+def fuzz(name: str, count: int, seed: int = 0) -> dict:
+    """Decode ``count`` damaged copies of one real file; a summary of what came back."""
+    from helpers import container
+
+    encode, decode, error = _coders()[name]
+    original = encode()
+    reference = decode(original)
+    rng = np.random.default_rng(seed)
+    outcomes, slowest, failures = Counter(), {}, []
+    for index in range(count):
+        kind = container.DAMAGE_KINDS[index % len(container.DAMAGE_KINDS)]
+        if name == "jpeg" and kind == "forged_header":
+            kind = "header_flip"  # JPEG has no CRC to recompute
+        damaged = container.damage(original, kind, rng)
+        start = time.perf_counter()
+        try:
+            decoded = decode(damaged)
+        except error:
+            outcome = "rejected"
+        except Exception as other:  # noqa: BLE001 - every other escape is what we count
+            outcome = f"escaped {type(other).__name__}"
+            failures.append(f"{kind}: {type(other).__name__}: {str(other)[:120]}")
+        else:
+            same = damaged == original or (
+                np.shape(decoded) == np.shape(reference) and np.array_equal(decoded, reference)
+            )
+            outcome = "unchanged" if same else "returned garbage"
+            if not same and name != "jpeg":  # JPEG carries no checksum: see the module docstring
+                failures.append(f"{kind}: returned a picture with no error")
+        slowest[kind] = max(slowest.get(kind, 0.0), time.perf_counter() - start)
+        outcomes[outcome] += 1
+    # forged headers (a valid CRC over wrong fields) may make a decoder work before it refuses: their
+    # time is reported apart from the damage a disk or a link does, which must be refused at once
+    damage_kinds = [kind for kind in slowest if kind != "forged_header"]
+    return {"decoder": name, "cases": count, "outcomes": dict(outcomes),
+            "slowest_s": round(max(slowest[k] for k in damage_kinds), 4),
+            "slowest_forged_header_s": round(slowest.get("forged_header", 0.0), 4),
+            "failures": failures[:10]}  # fmt: skip
+
+
+DECODERS = ("jpeg", "pixelcnn", "autoencoder-hyperprior", "autoencoder-factorized", "roi-learned",
+            "video")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("decoders", nargs="*", default=list(DECODERS), metavar="DECODER")
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    for name in args.decoders or DECODERS:
+        print(json.dumps(fuzz(name, args.count, args.seed)), flush=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    main()

@@ -1,0 +1,101 @@
+"""One protocol for every coder of the course: bytes alone decode (odd sizes too), and a damaged file
+raises the coder's documented error, checked by the fuzz harness in a child process (a crash in native
+code then fails this test instead of killing the run)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import autoencoder, jpeg, pixelcnn, roi, video
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tiny(name):
+    torch.manual_seed(0)
+    model = autoencoder.build_model(name, N=8, M=12).eval()
+    model.update(force=True)
+    return model
+
+
+def _coders():
+    """name -> (encode(image) -> bytes, decode(bytes) -> array, documented error, exact?)"""
+    torch.manual_seed(0)
+    pixel_model = pixelcnn.build_model("gated", hidden=6, num_layers=2).eval()
+    hyper, factorized = _tiny("bmshj2018-hyperprior"), _tiny("bmshj2018-factorized")
+    return {
+        "jpeg": (lambda x: jpeg.encode(x, 75), jpeg.decode, jpeg.JPEGError, False),
+        "pixelcnn": (lambda x: pixelcnn.compress(pixel_model, x),
+                     lambda d: pixelcnn.decompress(pixel_model, d), pixelcnn.PixelCNNStreamError, True),
+        "hyperprior": (lambda x: autoencoder.compress(hyper, x),
+                       lambda d: autoencoder.decompress(hyper, d),
+                       autoencoder.AutoencoderStreamError, False),
+        "factorized": (lambda x: autoencoder.compress(factorized, x),
+                       lambda d: autoencoder.decompress(factorized, d),
+                       autoencoder.AutoencoderStreamError, False),
+        "roi-learned": (lambda x: roi.learned.compress(hyper, x, np.ones(x.shape[:2], np.float32)),
+                        lambda d: roi.learned.decompress(hyper, d),
+                        roi.learned.LearnedROIStreamError, False),
+    }  # fmt: skip
+
+
+CODERS = _coders()
+
+
+@pytest.mark.parametrize("name", sorted(CODERS))
+@pytest.mark.parametrize("shape", [(5, 7, 3), (17, 23, 3)])
+def test_every_coder_decodes_from_the_bytes_alone(name, shape):
+    encode, decode, error, exact = CODERS[name]
+    image = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    data = encode(image)
+    assert isinstance(data, bytes)
+    decoded = decode(data)
+    assert decoded.shape == image.shape and decoded.dtype == np.uint8
+    if exact:
+        np.testing.assert_array_equal(decoded, image)
+    assert issubclass(error, ValueError)
+    bad_files = [data[: len(data) // 2], b"", b"\x89PNG\r\n\x1a\n" + data[8:]]
+    if name != "jpeg":  # a JPEG decoder ignores bytes after the end-of-image marker, by design
+        bad_files.append(data + b"\x00")
+    for bad in bad_files:
+        with pytest.raises(error):
+            decode(bad)
+
+
+def test_video_decodes_from_the_bytes_alone_and_refuses_odd_sizes():
+    frames = np.random.default_rng(2).integers(0, 256, (2, 16, 32), dtype=np.uint8)
+    analysis = video.analyze(frames, 30, "deblock")
+    np.testing.assert_array_equal(video.decode(analysis.data), analysis.displayed)
+    with pytest.raises(ValueError, match="multiples of 16"):
+        video.encode(frames[:, :15])
+    with pytest.raises(video.VideoStreamError):
+        video.decode(analysis.data[:-1])
+
+
+def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
+    """A few hundred damaged files per decoder (benchmarks/bench_fuzz.py runs 2,000)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "fuzz_decoders.py"), "--count", "120"],
+        capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, (
+        f"a decoder crashed (exit {result.returncode}): {result.stderr[-2000:]}"
+    )
+    summaries = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {s["decoder"] for s in summaries} >= {
+        "jpeg",
+        "pixelcnn",
+        "autoencoder-hyperprior",
+        "autoencoder-factorized",
+        "roi-learned",
+        "video",
+    }
+    for summary in summaries:
+        assert not summary["failures"], summary
+        assert summary["slowest_s"] < 2.0, summary
+        assert summary["outcomes"].get("rejected", 0) > summary["cases"] // 2, summary

@@ -1,0 +1,36 @@
+"""Chapter 6's widgets (helpers.widgets.cam_roi)."""
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+
+from conftest import move  # noqa: E402
+
+from helpers import widgets  # noqa: E402
+
+
+def test_roi_explorer_code_path():
+    import torch
+
+    from helpers import cam
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=4, padding=1), torch.nn.ReLU())
+    head = torch.nn.Linear(4, 6)
+    model = torch.nn.Sequential(net, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), head)
+    classifier = cam.load_classifier("tiny", model=model, target_layer=net[-1])
+    classifier.linear, classifier.input_size = head, 48
+    classifier.names = [str(i) for i in range(6)]
+    yy, xx = np.mgrid[0:64, 0:96]
+    image = np.stack([(xx * 2) % 256, (yy * 3) % 256, (xx + yy) % 256], axis=2).astype(np.uint8)
+    box = widgets.roi_explorer(image, classifier)
+    assert box.render_count == 1 and "psnr_roi" in box.text.value and box.image.value
+    for mode in ("quantile", "threshold", "entropy", "progressive"):
+        box.controls["mode"].value = mode
+    box.controls["method"].value = "eigencam"
+    box.controls["top_k"].value = 1
+    assert box.render_count == 7 and "uniform" in box.text.value
+    box.controls["mode"].value = "linear"
+    (_, gentle), (_, strong) = move(box, "q_range", (5, 95))
+    assert gentle != strong  # the measured table follows the quality range
