@@ -29,7 +29,7 @@ def main() -> None:
     coders = {
         "uniform JPEG, fractional quality": lambda: roi.uniform_for_size(photo, budget),
         "single (quality map 20..80)": lambda: roi.encode(
-            photo, heat, target_bytes=budget, q_start=20, q_end=80
+            photo, heat, mode="single", target_bytes=budget, q_start=20, q_end=80
         ),
         "rdo (base 75, floor 0.2)": lambda: roi.encode(
             photo, heat, mode="rdo", target_bytes=budget, base_quality=75, weight_floor=0.2

@@ -408,13 +408,8 @@ def decompress_tensor(model: torch.nn.Module, data: bytes) -> torch.Tensor:
         )
     container.check_fingerprint(model, print_, AutoencoderStreamError)
     strings = [[part] for part in container.split_lengths(payload, lengths, AutoencoderStreamError)]
-    try:
-        with torch.no_grad():
-            y_hat = _decode_latent(model, kind, strings, _latent_size(kind, height, width))
-    except (RuntimeError, ValueError, IndexError) as error:
-        raise AutoencoderStreamError(
-            f"the entropy decoder failed on this stream ({error})"
-        ) from error
+    with container.decoding(AutoencoderStreamError), torch.no_grad():
+        y_hat = _decode_latent(model, kind, strings, _latent_size(kind, height, width))
     container.check_content(latent_crc, AutoencoderStreamError, np.array([height, width]), y_hat)
     with torch.no_grad():
         x_hat = model.g_s(y_hat)

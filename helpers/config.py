@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 __all__ = [
+    "machine",
     "FAST",
     "is_fast",
     "device",
@@ -105,3 +106,21 @@ def data_dir() -> Path:
     """Return where data sets live: WORKBENCH_DATA if set, else <cache_dir()>/data."""
     root = os.environ.get("WORKBENCH_DATA", "").strip()
     return Path(root).expanduser() if root else cache_dir() / "data"
+
+
+def machine() -> str:
+    """The processor and thread count timings ran with, for printing beside them ("on ...")."""
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    device_name = device()
+    if device_name.type == "cuda":
+        name += f", {torch.cuda.get_device_name(device_name)}"
+    return f"{name}, {torch.get_num_threads()} thread(s)"

@@ -11,6 +11,7 @@ their decoders resynchronize on restart markers instead (chapter 1).
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import zlib
 
@@ -22,6 +23,7 @@ __all__ = [
     "unpack",
     "read_fields",
     "split_lengths",
+    "decoding",
     "content_crc",
     "check_content",
     "fingerprint",
@@ -89,6 +91,18 @@ def split_lengths(payload: bytes, lengths: list[int], error: type[StreamError]) 
         parts.append(payload[offset : offset + length])
         offset += length
     return parts
+
+
+@contextlib.contextmanager
+def decoding(error: type[StreamError], what: str = "the entropy decoder"):
+    """Turn what a native decoder raises on a stream it cannot read (RuntimeError, ValueError,
+    IndexError, AssertionError) into the coder's documented error."""
+    try:
+        yield
+    except error:
+        raise
+    except (RuntimeError, ValueError, IndexError, AssertionError) as failure:
+        raise error(f"{what} failed on this stream ({failure})") from failure
 
 
 def content_crc(*arrays) -> int:

@@ -12,7 +12,17 @@ import torch
 
 from helpers import autoencoder, images
 
-__all__ = ["analyse", "latent_bits", "rate_split", "learned_basis", "channel_order"]
+__all__ = [
+    "analyse",
+    "latent_bits",
+    "rate_split",
+    "learned_basis",
+    "channel_order",
+    "PERTURBATIONS",
+    "scale_indexes",
+    "index_flips",
+    "decode_with_perturbation",
+]
 
 
 def _input(model: torch.nn.Module, image) -> tuple[torch.Tensor, tuple[int, int]]:
@@ -93,3 +103,61 @@ def learned_basis(
         y_hat[0, channel, size // 2, size // 2] = amplitude
         basis.append((model.g_s(y_hat) - background)[0].permute(1, 2, 0).cpu().numpy())
     return np.stack(basis)
+
+
+#: how another machine perturbs the hyper-synthesis: another thread count, float64 arithmetic, or a
+#: relative 1e-6 nudge of every scale (the size of a different summation order's rounding)
+PERTURBATIONS = ("one thread", "float64", "nudge 1e-6")
+
+
+@torch.no_grad()
+def scale_indexes(model: torch.nn.Module, z_hat: torch.Tensor, perturbation: str | None = None):
+    """The Gaussian-scale table indexes a hyperprior's entropy coder uses for ``z_hat``, computed as
+    this machine does (None) or as another would (one of PERTURBATIONS)."""
+    if not hasattr(model, "gaussian_conditional"):
+        raise ValueError("scale indexes exist only for hyperprior models")
+    if perturbation is None:
+        scales = model.h_s(z_hat)
+    elif perturbation == "one thread":
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            scales = model.h_s(z_hat)
+        finally:
+            torch.set_num_threads(threads)
+    elif perturbation == "float64":
+        scales = model.h_s.double()(z_hat.double()).float()
+        model.h_s.float()
+    elif perturbation == "nudge 1e-6":
+        scales = model.h_s(z_hat) * (1 + 1e-6)
+    else:
+        raise ValueError(f"perturbation must be None or one of {PERTURBATIONS}, got {perturbation!r}")
+    return model.gaussian_conditional.build_indexes(scales)
+
+
+@torch.no_grad()
+def index_flips(model: torch.nn.Module, image, perturbation: str) -> tuple[int, int]:
+    """(indexes that differ, all indexes) between this machine's scale indexes and a perturbed decoder's,
+    for one image coded by a hyperprior."""
+    x, _ = _input(model, image)
+    z = model.h_a(torch.abs(model.g_a(x)))
+    z_hat = model.entropy_bottleneck.decompress(model.entropy_bottleneck.compress(z), z.shape[-2:])
+    here, there = scale_indexes(model, z_hat), scale_indexes(model, z_hat, perturbation)
+    return int((here != there).sum()), int(here.numel())
+
+
+@torch.no_grad()
+def decode_with_perturbation(model: torch.nn.Module, image, perturbation: str) -> np.ndarray:
+    """What a decoder whose hyper-synthesis is perturbed reconstructs from this machine's file (the
+    check that ``autoencoder.decompress`` makes is skipped on purpose: this shows what it prevents)."""
+    x, (height, width) = _input(model, image)
+    y = model.g_a(x)
+    z = model.h_a(torch.abs(y))
+    z_strings = model.entropy_bottleneck.compress(z)
+    z_hat = model.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
+    y_strings = model.gaussian_conditional.compress(y, scale_indexes(model, z_hat))
+    indexes = scale_indexes(model, z_hat, perturbation)
+    y_hat = model.gaussian_conditional.decompress(y_strings, indexes, z_hat.dtype)
+    # a desynchronized decoder reads garbage symbols, which g_s may turn into inf or NaN: shown as black
+    x_hat = torch.nan_to_num(model.g_s(y_hat), nan=0.0, posinf=1.0, neginf=0.0)
+    return images.to_uint8(x_hat.clamp(0, 1)[..., :height, :width])

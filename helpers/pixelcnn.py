@@ -496,18 +496,15 @@ def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
     decoder = constriction.stream.queue.RangeDecoder(words)
     x = torch.zeros(1, model.channels, height, width, device=device)
     above = receptive_field(model)[0]
-    try:
-        with torch.no_grad():
-            for row in range(height):
-                for col in range(width):
-                    for channel in range(model.channels):
-                        log_probs = _row_log_probs(model, x, row, above)[0, channel, :, col]
-                        probs = _frequencies(log_probs[None])[0] / FREQUENCY_TOTAL
-                        model_ = constriction.stream.model.Categorical(probs, perfect=False)
-                        value = int(decoder.decode(model_))
-                        x[0, channel, row, col] = value / 255
-    except (RuntimeError, ValueError, AssertionError) as error:
-        raise PixelCNNStreamError(f"the range decoder failed on this stream ({error})") from error
+    with container.decoding(PixelCNNStreamError, "the range decoder"), torch.no_grad():
+        for row in range(height):
+            for col in range(width):
+                for channel in range(model.channels):
+                    log_probs = _row_log_probs(model, x, row, above)[0, channel, :, col]
+                    probs = _frequencies(log_probs[None])[0] / FREQUENCY_TOTAL
+                    model_ = constriction.stream.model.Categorical(probs, perfect=False)
+                    value = int(decoder.decode(model_))
+                    x[0, channel, row, col] = value / 255
     out = _as_pixels(x)
     container.check_content(pixels_crc, PixelCNNStreamError, out)
     return out[..., 0] if model.channels == 1 else out

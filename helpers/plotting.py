@@ -4,25 +4,82 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib.lines as mlines
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import cbook
 
 from . import images
 
-__all__ = ["use_style", "show_images", "overlay_heatmap", "plot_rd"]
+__all__ = ["use_style", "CODEC_STYLES", "style_for", "show_images", "overlay_heatmap", "plot_rd"]
 
 STYLE = {
     "figure.dpi": 90,
     "savefig.dpi": 90,
     "figure.figsize": (8.0, 4.0),
-    "font.size": 10,
-    "axes.titlesize": 10,
+    "font.size": 11,  # >= 10 pt at the stored size: legible on a projector
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "figure.titlesize": 12,
     "axes.grid": False,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "image.interpolation": "nearest",
     "image.cmap": "viridis",
 }
+
+
+#: One colour, marker and line per codec and per model, for every R-D figure of the course. Keys are
+#: lowercase; ``style_for`` matches a label by its longest key contained in it.
+CODEC_STYLES: dict[str, dict] = {
+    # standard codecs (Pillow and plugins; chapter 2's shoot-out)
+    "jpeg": {"color": "black", "marker": "o"},
+    "jpeg-444": {"color": "dimgray", "marker": "o", "linestyle": "-."},
+    "workbench-jpeg": {"color": "tab:gray", "marker": "x"},
+    "webp": {"color": "tab:brown", "marker": "s"},
+    "jpeg2000": {"color": "tab:pink", "marker": "D"},
+    "jpeg2000-nomct": {"color": "pink", "marker": "D", "linestyle": "-."},
+    "avif": {"color": "tab:cyan", "marker": "^"},
+    "heif": {"color": "tab:purple", "marker": "v"},
+    "jpegxl": {"color": "gold", "marker": "P"},
+    # CompressAI's published Kodak points (dashed: measured elsewhere)
+    "bpg": {"color": "tab:purple", "marker": "", "linestyle": "--"},
+    "vtm": {"color": "tab:olive", "marker": "", "linestyle": "--"},
+    "compressai bmshj2018-factorized": {"color": "tab:blue", "marker": "", "linestyle": "--"},
+    "compressai bmshj2018-hyperprior": {"color": "tab:orange", "marker": "", "linestyle": "--"},
+    "compressai mbt2018-mean": {"color": "tab:red", "marker": "", "linestyle": "--"},
+    "compressai mbt2018": {"color": "tab:red", "marker": "", "linestyle": ":"},
+    "compressai jpeg": {"color": "black", "marker": "", "linestyle": "--"},
+    "compressai webp": {"color": "tab:brown", "marker": "", "linestyle": "--"},
+    # the workbench's own models (solid, thick)
+    "bmshj2018-factorized": {"color": "tab:blue", "marker": "o", "linewidth": 2},
+    "bmshj2018-hyperprior": {"color": "tab:orange", "marker": "o", "linewidth": 2},
+    "mbt2018-mean": {"color": "tab:red", "marker": "o", "linewidth": 2},
+    "pixelcnn": {"color": "tab:green", "marker": "*"},
+    "png": {"color": "tab:gray", "marker": "s"},
+    "deblock": {"color": "tab:gray", "marker": "s"},
+    "learned filter": {"color": "tab:green", "marker": "o", "linewidth": 2},
+    "roi": {"color": "tab:red", "marker": "o"},
+}
+_FALLBACK = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+
+
+def style_for(label: str) -> dict:
+    """The course's line style for a codec or model label (CODEC_STYLES; the longest matching key).
+
+    Labels are matched case-insensitively with "CompressAI" prefixes and "(...)" details kept, so
+    "CompressAI: BPG (4:4:4, x265)" finds "bpg" and "workbench bmshj2018-hyperprior" its model.
+    An unknown label gets a colour fixed by its name, so it is the same in every figure.
+    """
+    key = label.lower().replace(":", "")
+    matches = [name for name in CODEC_STYLES if name in key]
+    if matches:
+        return dict(CODEC_STYLES[max(matches, key=len)])
+    index = sum(label.encode()) % len(_FALLBACK)
+    return {"color": _FALLBACK[index], "marker": "o"}
 
 
 def use_style() -> None:
@@ -152,13 +209,15 @@ def plot_rd(
         if rates.shape != qualities.shape or rates.ndim != 1:
             raise ValueError(f"curve {label!r}: rates and qualities must be 1-D of the same length")
         order = np.argsort(rates)
-        style = {"marker": "o", "ms": 3}
-        style.update((styles or {}).get(label, {}))
+        # aliases (lw / linewidth) normalised, so a caller's style overrides the course's
+        style = cbook.normalize_kwargs({"ms": 4, **style_for(label)}, mlines.Line2D)
+        style.update(cbook.normalize_kwargs((styles or {}).get(label, {}), mlines.Line2D))
         ax.plot(rates[order], qualities[order], label=label, **style)
     ax.set_xlabel("rate [bpp]")
     ax.set_ylabel(metric)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    # outside the axes: a legend never hides the points it names
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
     if title:
         ax.set_title(title)
     return ax

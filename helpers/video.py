@@ -324,6 +324,10 @@ def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> np.ndarra
             or not 1 <= search_range <= 32):  # fmt: skip
         raise VideoStreamError(f"inconsistent video header {fields[:7]}")
     kind, mode = kinds[kind_index], FILTER_MODES[mode_index]
+    if (kind != "shipped" and raw_name.strip(b"\0")) or (kind != "custom" and print_):
+        raise VideoStreamError(
+            "inconsistent video header: filter fields set for another filter kind"
+        )
     model = None
     if kind == "shipped":
         try:

@@ -35,3 +35,43 @@ class _NumberedNbformat(types.ModuleType):
 
 
 nbval.plugin.nbformat = _NumberedNbformat("nbformat")
+
+
+# A notebook that needs a data set which is neither here nor downloadable is skipped with the reason (the
+# rule of tests/conftest.py); notebooks that only call data.sample_images fall back to scikit-image's photos.
+_NEEDS = {
+    "data.kodak(": ("Kodak", lambda data: data.kodak_paths()),
+    "data.bsds500(": ("BSDS500", lambda data: data.bsds500("train")),
+    "data.imagenet_samples(": (
+        "the ImageNet sample photos",
+        lambda data: next(iter(data.imagenet_samples(classes=[1]))),
+    ),
+    "data.foreman_qcif": ("Foreman QCIF", lambda data: data.foreman_qcif(1)),
+}
+
+
+def _missing_data(path: Path) -> str | None:
+    from helpers import data
+
+    text = path.read_text()
+    for call, (name, probe) in _NEEDS.items():
+        if call in text:
+            try:
+                probe(data)
+            except data.DataUnavailableError as error:
+                return f"{path.name} needs {name}, which is not available: {str(error)[:200]}"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    reasons: dict[Path, str | None] = {}
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix != ".ipynb":
+            continue
+        if path not in reasons:
+            reasons[path] = _missing_data(path)
+        if reasons[path]:
+            item.add_marker(pytest.mark.skip(reason=reasons[path]))

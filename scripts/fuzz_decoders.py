@@ -94,7 +94,12 @@ def fuzz(name: str, count: int, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     outcomes, slowest, failures = Counter(), {}, []
     for index in range(count):
-        kind = container.DAMAGE_KINDS[index % len(container.DAMAGE_KINDS)]
+        kinds = container.DAMAGE_KINDS
+        if name == "pixelcnn":
+            # a forged size that passes every check decodes up to ~10,000 subpixels (seconds) before the
+            # content CRC refuses it: correct, too slow for thousands of cases; tested in tests instead
+            kinds = tuple(k for k in kinds if k != "forged_header")
+        kind = kinds[index % len(kinds)]
         if name == "jpeg" and kind == "forged_header":
             kind = "header_flip"  # JPEG has no CRC to recompute
         damaged = container.damage(original, kind, rng)

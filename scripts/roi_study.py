@@ -81,7 +81,7 @@ def thesis_table(classifier, kodak) -> dict:
                 if method == "uniform":
                     encoded = roi.uniform_jpeg(image, average)
                 else:
-                    encoded = roi.encode(image, maps[method][key], quality_mode="progressive",
+                    encoded = roi.encode(image, maps[method][key], mode="single", quality_mode="progressive",
                                          q_start=average - 20, q_end=average + 20, target=average)  # fmt: skip
                 decoded = images.decode_bytes(encoded)
                 values.append([image.nbytes / len(encoded), metrics.mse(image, decoded),
@@ -117,7 +117,9 @@ def imagenet_agreement(classifier, count: int, coders: dict | None = None) -> di
         for name, options in coders.items():
             options = dict(options)
             weights = np.ones_like(heat) if options.pop("uniform", False) else heat
-            files[name] = roi.encode(image, weights, target_bytes=len(uniform), **options)
+            files[name] = roi.encode(
+                image, weights, **{"mode": "single", **options}, target_bytes=len(uniform)
+            )
             sizes[name].append(len(files[name]) / len(uniform) - 1)
         confidence["original"].append(original[2])
         for label, file in files.items():

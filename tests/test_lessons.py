@@ -57,3 +57,36 @@ def test_lesson_solution_runs(lesson: Path, index: int, block: str):
         exec(compile(block, f"{lesson.name}[block {index}]", "exec"), namespace)
     except data.DataUnavailableError as missing:
         pytest.skip(f"{lesson.name} block {index} needs data that is not available: {missing}")
+
+
+TIMING_ROW = re.compile(r"^\|\s*(\d+)\s*-\s*(\d+)\s*\|", re.MULTILINE)
+
+
+def timing_tables(text: str) -> list[list[tuple[int, int]]]:
+    """Each ``| minutes | ... |`` table of a lesson: its (start, end) rows, one table per session."""
+    tables = []
+    for block in re.split(r"\n(?=\| *minutes *\|)", "\n" + text)[1:]:
+        rows = []
+        for line in block.splitlines()[2:]:
+            match = TIMING_ROW.match(line)
+            if not match:
+                break
+            rows.append((int(match.group(1)), int(match.group(2))))
+        tables.append(rows)
+    return tables
+
+
+def test_timing_tables_are_read_as_written():
+    text = "| minutes | session |\n|---|---|\n| 0-30 | a |\n| 30-90 | b |\n\nthen\n"
+    assert timing_tables(text) == [[(0, 30), (30, 90)]]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[path.stem for path in LESSONS])
+def test_every_session_plan_fills_90_minutes(lesson: Path):
+    """The course is taught in 90-minute sessions: each timing table runs from 0 to 90 without gaps."""
+    tables = timing_tables(lesson.read_text())
+    assert tables, f"{lesson.name} has no timing table"
+    for rows in tables:
+        assert rows[0][0] == 0 and rows[-1][1] == 90, f"{lesson.name}: a session spans {rows}"
+        for (_, end), (start, _) in zip(rows, rows[1:]):
+            assert start == end, f"{lesson.name}: a gap or overlap at minute {end}"

@@ -66,7 +66,8 @@ def test_ci_runs_make_test_only():
 
 
 def test_the_wheel_carries_every_module_weight_and_reference(tmp_path):
-    """An installed package, not the source tree, must hold everything the notebooks import or read."""
+    """An installed package, not the source tree, must hold everything the notebooks import or read:
+    every module, and every data file under helpers/ (weights, reference figures, data checksums)."""
     import subprocess
     import zipfile
 
@@ -78,7 +79,7 @@ def test_the_wheel_carries_every_module_weight_and_reference(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     sources = {str(p.relative_to(ROOT)) for p in (ROOT / "helpers").rglob("*.py")}
-    data = {str(p.relative_to(ROOT)) for folder in ("weights", "reference")
-            for p in (ROOT / "helpers" / folder).iterdir() if p.is_file()}  # fmt: skip
+    data = {str(p.relative_to(ROOT)) for p in (ROOT / "helpers").rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc")}  # fmt: skip
     missing = sorted((sources | data) - names)
     assert not missing, f"the wheel lacks {missing[:10]}"

@@ -82,3 +82,18 @@ def test_channel_view_bad_input(rgb):
         plotting.channel_view(rgb, "H")
     with pytest.raises(ValueError, match="RGB"):
         plotting.channel_view(rgb[..., 0])
+
+
+def test_one_style_per_codec_for_every_figure():
+    from helpers import plotting
+
+    assert plotting.style_for("CompressAI: BPG (4:4:4, x265)")["linestyle"] == "--"
+    assert plotting.style_for("VTM")["color"] != plotting.style_for("BPG")["color"]
+    assert plotting.style_for("workbench bmshj2018-hyperprior")["linewidth"] == 2
+    assert plotting.style_for("CompressAI bmshj2018-hyperprior")["linestyle"] == "--"
+    assert plotting.style_for("jpeg-444") != plotting.style_for("jpeg")
+    assert plotting.style_for("some new codec") == plotting.style_for("some new codec")
+    ax = plotting.plot_rd({"jpeg": ([0.5, 1.0], [30, 33]), "webp": ([0.5, 1.0], [31, 34])})
+    assert ax.lines[0].get_color() == "black" and ax.lines[1].get_color() == "tab:brown"
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # outside the axes

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import autoencoder, jpeg, pixelcnn, roi, video
+from helpers import autoencoder, container, jpeg, pixelcnn, roi, video
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,3 +99,22 @@ def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
         assert not summary["failures"], summary
         assert summary["slowest_s"] < 2.0, summary
         assert summary["outcomes"].get("rejected", 0) > summary["cases"] // 2, summary
+
+
+def test_a_forged_size_with_a_valid_crc_is_still_refused():
+    """A buggy encoder can write wrong fields under a correct CRC-32: the decoder's field checks and the
+    CRC-32 of the decoded content still refuse the file (never a picture of the wrong size)."""
+    import struct
+
+    torch.manual_seed(0)
+    model = pixelcnn.build_model("gated", hidden=6, num_layers=2).eval()
+    image = np.random.default_rng(3).integers(0, 256, (2, 3, 3), dtype=np.uint8)
+    data = pixelcnn.compress(model, image)
+    header, payload = container.unpack(data, b"NCWP", 1, pixelcnn.PixelCNNStreamError)
+    height, width, channels, fingerprint, crc = struct.unpack(">HHBII", header)
+    for forged_size in ((height, width + 1), (height + 1, width), (60000, 60000)):
+        forged = container.pack(
+            b"NCWP", 1, struct.pack(">HHBII", *forged_size, channels, fingerprint, crc), payload
+        )
+        with pytest.raises(pixelcnn.PixelCNNStreamError):
+            pixelcnn.decompress(model, forged)

@@ -70,3 +70,17 @@ def test_jpeg_for_size_finds_the_closest_quality(roi_photo):
     target = len(roi.uniform_jpeg(roi_photo, 37))
     quality, data = roi.jpeg_for_size(roi_photo, target)
     assert quality == 37 and len(data) == target
+
+
+def test_the_default_coder_is_the_recommended_one_and_refuses_options_it_ignores(
+    roi_photo, roi_blob
+):
+    """roi.encode with its defaults is the ROI-weighted RDO coder (chapter 7's headline numbers)."""
+    target = len(roi.uniform_jpeg(roi_photo, 50))
+    default = roi.encode(roi_photo, roi_blob, target_bytes=target)
+    assert default == roi.encode(roi_photo, roi_blob, mode="rdo", target_bytes=target)
+    assert abs(len(default) - target) <= 0.01 * target
+    with pytest.raises(TypeError, match="do not apply"):
+        roi.encode(roi_photo, roi_blob, target_bytes=target, q_start=20)  # a quality-map option
+    with pytest.raises(TypeError, match="do not apply"):
+        roi.encode(roi_photo, roi_blob, mode="single", target_bytes=target, lagrangian=3.0)

@@ -8,7 +8,9 @@ from helpers import roi
 
 def test_more_quality_inside_the_roi_at_equal_size(roi_photo, roi_blob):
     uniform = roi.uniform_jpeg(roi_photo, 50)
-    data = roi.encode(roi_photo, roi_blob, target_bytes=len(uniform), q_start=20, q_end=80)
+    data = roi.encode(
+        roi_photo, roi_blob, mode="single", target_bytes=len(uniform), q_start=20, q_end=80
+    )
     result = roi.evaluate(roi_photo, roi_blob, data, uniform, 50)
     assert result.psnr_roi[0] > result.psnr_roi[1]
     assert result.psnr_background[0] < result.psnr_background[1]

@@ -55,3 +55,22 @@ def test_bad_maps_raise(roi_photo):
         roi.quality_map(np.zeros((4, 4)), q_end=101)
     # uint8 maps (0..255, as the thesis draws them) are accepted
     assert roi.quality_map(np.full((4, 4), 255, np.uint8)).max() == pytest.approx(70)
+
+
+def test_quantile_levels_with_ties_give_the_background_the_lowest_level():
+    """A CAM-like map: 70 % exact zeros, the rest ranked values. The rule, stated in quality_map's
+    docstring: a pixel's rank is the share of pixels strictly below it, and level i covers the ranks
+    in [quantiles[i-1], quantiles[i]). Zeros rank 0 -> the lowest level; the other 30 % rank from
+    0.7 up: 0.7-0.8 -> level 80 (a tenth of the pixels), 0.8-1.0 -> level 100 (a fifth)."""
+    roi_map = np.zeros((20, 50), np.float32)
+    roi_map.ravel()[700:] = np.linspace(0.01, 1.0, 300)
+    levels = roi.quality_map(roi_map, "quantile")
+    shares = {level: float((levels == level).mean()) for level in (20, 40, 60, 80, 100)}
+    assert shares == {20: 0.7, 40: 0.0, 60: 0.0, 80: 0.1, 100: 0.2}
+    assert np.all(levels[roi_map == 0] == 20)
+    # a map without ties gives each level a fifth of the pixels, as in the thesis
+    ramp = np.linspace(0, 1, 1000, dtype=np.float32).reshape(20, 50)
+    levels = roi.quality_map(ramp, "quantile")
+    assert [float((levels == q).mean()) for q in (20, 40, 60, 80, 100)] == [0.2] * 5
+    with pytest.raises(ValueError, match="quantiles"):
+        roi.quality_map(ramp, "quantile", quantiles=(0.6, 0.4, 0.2, 0.1))

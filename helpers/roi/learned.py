@@ -160,16 +160,11 @@ def decompress(model, data: bytes) -> np.ndarray:
     _check_model(model)
     (height, width, lh, lw, zh, zw, latent_crc), codes, y_string, z_string = _parse(data, model)
     device = next(model.parameters()).device
-    try:
-        with torch.no_grad():
-            z_hat = model.entropy_bottleneck.decompress([z_string], (zh, zw))
-            steps = steps_from_codes(codes, (lh, lw)).to(device)
-            indexes = model.gaussian_conditional.build_indexes(model.h_s(z_hat) / steps)
-            y_hat = model.gaussian_conditional.decompress([y_string], indexes, z_hat.dtype) * steps
-    except (RuntimeError, ValueError, IndexError) as error:
-        raise LearnedROIStreamError(
-            f"the entropy decoder failed on this stream ({error})"
-        ) from error
+    with container.decoding(LearnedROIStreamError), torch.no_grad():
+        z_hat = model.entropy_bottleneck.decompress([z_string], (zh, zw))
+        steps = steps_from_codes(codes, (lh, lw)).to(device)
+        indexes = model.gaussian_conditional.build_indexes(model.h_s(z_hat) / steps)
+        y_hat = model.gaussian_conditional.decompress([y_string], indexes, z_hat.dtype) * steps
     container.check_content(latent_crc, LearnedROIStreamError, np.array([height, width]), y_hat)
     with torch.no_grad():
         x_hat = model.g_s(y_hat).clamp(0, 1)

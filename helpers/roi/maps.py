@@ -101,8 +101,11 @@ def quality_map(
 
     Modes:
         "linear": q = q_start + (q_end - q_start) · roi.
-        "quantile": ``levels[i]`` between the map's quantiles ``quantiles[i-1]`` and ``quantiles[i]``
-            (the thesis: 20/40/60/80/100 at the 20/40/60/80 % quantiles).
+        "quantile": levels by rank (the thesis: 20/40/60/80/100 for the pixels ranked in the
+            lowest 20 %, the next 20 %, ...). A pixel's rank is the share of pixels whose value is
+            strictly lower, so tied pixels share the level of the lowest rank among them: a
+            background of zeros (a CAM sets most of the map to 0) gets the lowest level, and each
+            higher level covers the part of its share of ranks that lies above the ties.
         "threshold": q_object where roi >= threshold, else q_background (q_object=100 and a low
             q_background give a cut-out).
         "entropy": the linear map of (1 - w)·roi + w·E, E the normalized 8x8-block luma entropy of
@@ -118,8 +121,12 @@ def quality_map(
             raise ValueError("quantile mode needs one more level than quantiles")
         for level in levels:
             _check_quality("levels", level)
-        edges = np.quantile(roi, quantiles)
-        return np.asarray(levels, dtype=np.float64)[np.searchsorted(edges, roi, side="right")]
+        if list(quantiles) != sorted(quantiles) or not all(0 < q < 1 for q in quantiles):
+            raise ValueError(f"quantiles must rise within (0, 1), got {quantiles}")
+        ordered = np.sort(roi, axis=None)
+        below = np.searchsorted(ordered, roi, side="left") / roi.size  # share strictly lower
+        index = np.searchsorted(np.asarray(quantiles), below, side="right")
+        return np.asarray(levels, dtype=np.float64)[index]
     if mode == "threshold":
         _check_quality("q_object", q_object), _check_quality("q_background", q_background)
         return np.where(roi >= threshold, float(q_object), float(q_background))

@@ -1,4 +1,4 @@
-"""The ROI-weighted rate-distortion JPEG coder of chapter 6 (``roi.encode(..., mode="rdo")``).
+"""The ROI-weighted rate-distortion JPEG coder of chapter 7 (``roi.encode``'s default mode, "rdo").
 
 One baseline JPEG at ``base_quality``; each AC coefficient is kept or zeroed by a rate-distortion rule
 whose distortion is weighted by the ROI map, so the background drops what the object keeps. The package

@@ -12,21 +12,23 @@ function draws the static figure that comes before its widget in the notebook.
 | 3 | pixel_models | interval_view, interval_explorer, bits_heatmap_view, bits_explorer |
 | 4 | autoencoders | rate_point_view, rate_picker |
 | 5 | loop_filters | filter_view, filter_explorer |
-| 6 | cam_roi | roi_view, roi_explorer |
+| 6 | class_maps | cam_view, cam_explorer |
+| 7 | roi_coding | roi_view, roi_explorer |
 """
 
 from . import (
     autoencoders,
-    cam_roi,
+    class_maps,
     core,
     jpeg_internals,
     loop_filters,
     pixel_models,
     quality,
+    roi_coding,
     welcome,
 )
 from .autoencoders import rate_picker, rate_point_view
-from .cam_roi import roi_explorer, roi_view
+from .class_maps import cam_explorer, cam_view
 from .core import figure_to_png, interactive_figure
 from .jpeg_internals import (
     JPEG_VIEWS,
@@ -38,11 +40,13 @@ from .jpeg_internals import (
 from .loop_filters import filter_explorer, filter_view
 from .pixel_models import bits_explorer, bits_heatmap_view, interval_explorer, interval_view
 from .quality import codec_comparator, codec_comparison_view, rd_explorer, rd_point_view
+from .roi_coding import roi_explorer, roi_view
 from .welcome import channel_explorer
 
 __all__ = [
     "autoencoders",
-    "cam_roi",
+    "class_maps",
+    "roi_coding",
     "core",
     "jpeg_internals",
     "loop_filters",
@@ -69,6 +73,8 @@ __all__ = [
     "rate_picker",
     "filter_view",
     "filter_explorer",
+    "cam_view",
+    "cam_explorer",
     "roi_view",
     "roi_explorer",
 ]

@@ -75,7 +75,7 @@ def jpeg_view(
         )
         for (i, j), value in np.ndenumerate(levels):
             if value:
-                ax.text(j, i, str(value), ha="center", va="center", fontsize=7)
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=10)
         ax.set_title(f"quantized levels of luma block ({row}, {col})")
     else:
         plt.close(figure)
@@ -130,7 +130,13 @@ def quantization_table_view(
     shown = axes[0].imshow(np.where(mask, luma, np.nan), cmap="viridis", vmin=1, vmax=255)
     for (i, j), value in np.ndenumerate(luma):
         axes[0].text(
-            j, i, str(value) if mask[i, j] else "x", ha="center", va="center", fontsize=7, color="w"
+            j,
+            i,
+            str(value) if mask[i, j] else "x",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="w",
         )
     axes[0].set_title("luma table (x: zeroed)")
     figure.colorbar(shown, ax=axes[0], fraction=0.046)

@@ -33,7 +33,7 @@ def interval_view(message: str, max_steps: int = 12):
             if share > 0.06:
                 axis.text(left + share / 2, row, symbols[index], ha="center", va="center")
             left += share
-        axis.text(1.01, row, f"[{float(low):.6f}, {float(high):.6f})", va="center", fontsize=8)
+        axis.text(1.01, row, f"[{float(low):.6f}, {float(high):.6f})", va="center", fontsize=10)
         low, high = float(step["low"]), float(step["high"])
     axis.set_yticks(range(len(steps)), [f"{i + 1}: {s['symbol']!r}" for i, s in enumerate(steps)])
     axis.invert_yaxis()

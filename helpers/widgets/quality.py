@@ -6,7 +6,7 @@ import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import images, metrics, standard_codecs
+from .. import images, metrics, plotting, standard_codecs
 from .core import interactive_figure
 
 __all__ = ["codec_comparison_view", "codec_comparator", "rd_point_view", "rd_explorer"]
@@ -132,32 +132,33 @@ def rd_point_view(
     qualities = sorted({r["quality"] for r in mine})
     point = int(np.clip(point, 0, len(qualities) - 1))
     chosen = next(r for r in mine if r["image"] == image and r["quality"] == qualities[point])
-    figure, (ax_curve, ax_image) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (ax_curve, ax_image) = plt.subplots(1, 2, figsize=(13, 4.5), width_ratios=(1, 1.1))
     for name in sorted({r["codec"] for r in records}):
         averaged = metrics.average_rd(
             [r for r in records if r["codec"] == name and r[metric] is not None],
             fields=("bpp", metric),
         )
+        style = {**plotting.style_for(name), "ms": 4, "linewidth": 2.5 if name == codec else 1}
         ax_curve.plot(
             [v["bpp"] for v in averaged.values()],
             [v[metric] for v in averaged.values()],
-            marker=".",
             label=name,
-            lw=2.5 if name == codec else 1,
+            **style,
         )
     ax_curve.plot(
         chosen["bpp"], chosen[metric], "r*", ms=14, label=f"{image} at q={chosen['quality']}"
     )
-    ax_curve.set_xlabel("bpp")
-    ax_curve.set_ylabel(metric.upper().replace("_", "-"))
-    ax_curve.legend(fontsize=7)
+    ax_curve.set_xlabel("rate [bpp]")
+    ax_curve.set_ylabel("PSNR [dB]" if metric == "psnr" else "MS-SSIM (0..1)")
+    ax_curve.set_title(f"averaged over {len({r['image'] for r in mine})} images")
+    ax_curve.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     ax_curve.grid(alpha=0.3)
     decoded = standard_codecs.get(codec).decode(
         standard_codecs.get(codec).encode(pictures[image], chosen["quality"])
     )
     ax_image.imshow(decoded)
     ax_image.set_title(
-        f"{codec} q={chosen['quality']}: {chosen['bpp']:.3f} bpp, {chosen['psnr']:.2f} dB"
+        f"{image}, {codec} q={chosen['quality']}: {chosen['bpp']:.3f} bpp, {chosen['psnr']:.2f} dB"
     )
     ax_image.axis("off")
     figure.tight_layout()

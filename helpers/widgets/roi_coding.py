@@ -1,4 +1,4 @@
-"""Chapter 6's widgets (CAM-ROI): a static ROI view and its explorer. Wiring only; the maths lives in
+"""Chapter 7's widgets (ROI coding): a static ROI view and its explorer. Wiring only; the maths lives in
 cam and roi."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import ipywidgets
 import matplotlib.pyplot as plt
 
 from .. import images, plotting, roi
+from .class_maps import fused_map, fusion_controls
 from .core import interactive_figure
 
 __all__ = ["roi_view", "roi_explorer"]
@@ -38,16 +39,10 @@ def roi_view(image, roi_map, quality_mode: str = "linear", **options):
 
 def roi_explorer(image, classifier) -> ipywidgets.VBox:
     """CAM method, classes, fusion (alpha, beta), quality mode and range -> ROI JPEG vs uniform JPEG."""
-    from .. import cam  # grad-cam and the classifiers load slowly: only when this widget is built
-
     array = images.as_uint8(image)
     cache: dict = {}
-    methods = [m for m in cam.METHODS if m != "scorecam"]  # Score-CAM takes tens of seconds
     controls = {
-        "method": ipywidgets.Dropdown(options=methods, value="gradcam", description="method"),
-        "top_k": ipywidgets.IntSlider(value=3, min=1, max=5, description="top-k"),
-        "alpha": ipywidgets.FloatSlider(value=0.2, min=0, max=0.9, step=0.05, description="α"),
-        "beta": ipywidgets.FloatSlider(value=0.1, min=0, max=0.9, step=0.05, description="β"),
+        **fusion_controls(),
         "mode": ipywidgets.Dropdown(
             options=["linear", "quantile", "threshold", "entropy", "progressive"],
             value="linear",
@@ -58,10 +53,7 @@ def roi_explorer(image, classifier) -> ipywidgets.VBox:
     }
 
     def render(method, top_k, alpha, beta, mode, q_range, target):
-        if (method, top_k) not in cache:
-            cache[(method, top_k)] = cam.class_maps(classifier, array, method, top_k=top_k)
-        maps, probabilities = cache[(method, top_k)]
-        fused = cam.fuse_softmax(maps, probabilities, alpha, beta) if top_k > 1 else maps[0]
+        _, _, fused = fused_map(classifier, array, cache, method, top_k, alpha, beta)
         options = {"q_start": q_range[0], "q_end": q_range[1]}
         if mode == "threshold":
             options.update(q_object=q_range[1], q_background=q_range[0])

@@ -1,4 +1,4 @@
-"""Chapter 6's widgets (helpers.widgets.cam_roi)."""
+"""Chapter 7's widgets (helpers.widgets.roi_coding)."""
 
 import matplotlib
 import numpy as np
