@@ -131,7 +131,9 @@ def scale_indexes(model: torch.nn.Module, z_hat: torch.Tensor, perturbation: str
     elif perturbation == "nudge 1e-6":
         scales = model.h_s(z_hat) * (1 + 1e-6)
     else:
-        raise ValueError(f"perturbation must be None or one of {PERTURBATIONS}, got {perturbation!r}")
+        raise ValueError(
+            f"perturbation must be None or one of {PERTURBATIONS}, got {perturbation!r}"
+        )
     return model.gaussian_conditional.build_indexes(scales)
 
 
