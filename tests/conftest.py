@@ -124,3 +124,20 @@ def move(box, control: str, value):
     )  # fmt: skip
     assert not (same_pixels and before[1] == after[1]), f"moving {control!r} changed nothing shown"
     return before, after
+
+
+@pytest.fixture
+def tiny_classifier():
+    """A seeded 6-class classifier with a pool + linear head (CAM applies), 48-pixel input: widget tests."""
+    import torch
+
+    from helpers import cam
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=4, padding=1), torch.nn.ReLU())
+    head = torch.nn.Linear(4, 6)
+    model = torch.nn.Sequential(net, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), head)
+    classifier = cam.load_classifier("tiny", model=model, target_layer=net[-1])
+    classifier.linear, classifier.input_size = head, 48
+    classifier.names = [str(i) for i in range(6)]
+    return classifier

@@ -10,25 +10,10 @@ from conftest import move  # noqa: E402
 from helpers import widgets  # noqa: E402
 
 
-def _tiny_classifier():
-    import torch
-
-    from helpers import cam
-
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=4, padding=1), torch.nn.ReLU())
-    head = torch.nn.Linear(4, 6)
-    model = torch.nn.Sequential(net, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), head)
-    classifier = cam.load_classifier("tiny", model=model, target_layer=net[-1])
-    classifier.linear, classifier.input_size = head, 48
-    classifier.names = [str(i) for i in range(6)]
-    return classifier
-
-
-def test_cam_explorer_fuses_more_classes_and_erases():
+def test_cam_explorer_fuses_more_classes_and_erases(tiny_classifier):
     yy, xx = np.mgrid[0:64, 0:96]
     image = np.stack([(xx * 2) % 256, (yy * 3) % 256, (xx + yy) % 256], axis=2).astype(np.uint8)
-    box = widgets.cam_explorer(image, _tiny_classifier())
+    box = widgets.cam_explorer(image, tiny_classifier)
     assert box.render_count == 1 and "area above 0.5" in box.text.value
     move(box, "top_k", 1)
     (_, before), (_, after) = move(box, "erase", True)

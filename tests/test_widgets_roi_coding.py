@@ -10,18 +10,8 @@ from conftest import move  # noqa: E402
 from helpers import widgets  # noqa: E402
 
 
-def test_roi_explorer_code_path():
-    import torch
-
-    from helpers import cam
-
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=4, padding=1), torch.nn.ReLU())
-    head = torch.nn.Linear(4, 6)
-    model = torch.nn.Sequential(net, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), head)
-    classifier = cam.load_classifier("tiny", model=model, target_layer=net[-1])
-    classifier.linear, classifier.input_size = head, 48
-    classifier.names = [str(i) for i in range(6)]
+def test_roi_explorer_code_path(tiny_classifier):
+    classifier = tiny_classifier
     yy, xx = np.mgrid[0:64, 0:96]
     image = np.stack([(xx * 2) % 256, (yy * 3) % 256, (xx + yy) % 256], axis=2).astype(np.uint8)
     box = widgets.roi_explorer(image, classifier)
