@@ -1,4 +1,4 @@
-"""Region-of-interest coding (chapter 6): a ROI map in [0, 1] -> a JPEG quality per 8x8 block -> a file.
+"""Region-of-interest coding (chapter 7): a ROI map in [0, 1] -> a JPEG quality per 8x8 block -> a file.
 
 The package: ``roi.maps`` (ROI map -> quality map), ``roi.rdo`` (the rate-distortion coder),
 ``roi.evaluation`` (measures at equal size), ``roi.learned`` (the learned codec's latent step) and here

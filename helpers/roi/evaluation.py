@@ -1,4 +1,4 @@
-"""Measuring a ROI file (chapter 6): quality inside and outside the ROI against uniform JPEG of the
+"""Measuring a ROI file (chapter 7): quality inside and outside the ROI against uniform JPEG of the
 same size. Weighted PSNR and SSIM (``metrics``) use the map itself as the weights (1 - map outside).
 """
 

@@ -1,6 +1,6 @@
-"""ROI coding with a learned codec (chapter 6, coder (c)): a spatial quantization step on the latent.
+"""ROI coding with a learned codec (chapter 7, section 5): a spatial quantization step on the latent.
 
-A JPEG file has one table per component, so chapter 6's ROI JPEG must fake per-block quantization with
+A JPEG file has one table per component, so chapter 7's ROI JPEG must fake per-block quantization with
 dead zones. A learned codec can do it for real: divide the latent y by a step Δ before rounding and
 multiply after, with a small Δ (fine) where the ROI map is high and a large Δ (coarse) elsewhere. With
 the hyperprior the entropy model follows: y/Δ is Gaussian with scale σ/Δ, so the rate falls where Δ grows.

@@ -1,4 +1,4 @@
-"""Quality maps for region-of-interest coding (chapter 6): a ROI map in [0, 1] -> a JPEG quality per pixel.
+"""Quality maps for region-of-interest coding (chapter 7): a ROI map in [0, 1] -> a JPEG quality per pixel.
 
 The modes follow the thesis this chapter is built from ("Neural networks for image compression", MSU
 2022): linear, quantile levels, object/background threshold, an entropy term that raises quality on
