@@ -12,7 +12,14 @@ import matplotlib
 matplotlib.use("Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ["bench_jpeg", "bench_metrics", "bench_models", "bench_roi", "bench_fuzz"]
+BENCHMARKS = [
+    "bench_jpeg",
+    "bench_metrics",
+    "bench_models",
+    "bench_roi",
+    "bench_compressed_domain",
+    "bench_fuzz",
+]
 
 
 def main() -> int:

@@ -22,7 +22,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import autoencoder, config, data, filters, images, jpeg, pixelcnn, training
+from . import (
+    autoencoder,
+    compressed_domain,
+    config,
+    data,
+    filters,
+    images,
+    jpeg,
+    pixelcnn,
+    training,
+)
 
 __all__ = ["pixelcnn_recipe", "autoencoder_recipe", "JPEGPairs", "filter_recipe", "main"]
 
@@ -240,10 +250,22 @@ def filter_recipe(
     )  # fmt: skip
 
 
+def _digits(name: str, num_steps: int, checkpoint_path, *, seed: int = 0, lr: float | None = None,
+            batch_size: int | None = None, progress: bool = True) -> training.History:  # fmt: skip
+    """Chapter 8's small pixel-domain ResNet on scikit-learn's digits (``compressed_domain.DigitsNet``)."""
+    options = {k: v for k, v in {"lr": lr, "batch_size": batch_size}.items() if v is not None}
+    return compressed_domain.digits_recipe(
+        num_steps, checkpoint_path, seed=seed, progress=progress, **options
+    )[1]
+
+
 _FAMILIES = {
     "pixelcnn": (pixelcnn_recipe, pixelcnn.ARCHITECTURES, "gated"),
     "autoencoder": (autoencoder_recipe, autoencoder.ARCHITECTURES, "bmshj2018-hyperprior"),
     "filters": (filter_recipe, filters.ARCHITECTURES, "conditioned"),
+    # chapter 8: the adapters read JPEG coefficients ("dct") or the hyperprior's latents ("latent")
+    "adapter": (compressed_domain.adapter_recipe, compressed_domain.JOIN, "dct"),
+    "digits": (_digits, {"resnet": None}, "resnet"),
 }
 
 
@@ -273,6 +295,9 @@ def main(argv: list[str] | None = None) -> None:
             command.add_argument("--init-from")
         if family == "filters":
             command.add_argument("--max-images", type=int)
+        if family == "adapter":
+            command.add_argument("--gate-weight", type=float)
+            command.add_argument("--crops-per-image", type=int)
     args = vars(parser.parse_args(argv))
     config.set_num_threads(args.pop("threads"))
     recipe = _FAMILIES[args.pop("family")][0]

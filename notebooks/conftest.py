@@ -47,6 +47,11 @@ _NEEDS = {
         lambda data: next(iter(data.imagenet_samples(classes=[1]))),
     ),
     "data.foreman_qcif": ("Foreman QCIF", lambda data: data.foreman_qcif(1)),
+    # chapter 8 reads the held-out ImageNet sample photos through compressed_domain
+    "cd.held_out_photos(": (
+        "the ImageNet sample photos",
+        lambda data: next(iter(data.imagenet_samples(classes=[1]))),
+    ),
 }
 
 

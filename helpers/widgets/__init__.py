@@ -14,11 +14,13 @@ function draws the static figure that comes before its widget in the notebook.
 | 5 | loop_filters | filter_view, filter_explorer |
 | 6 | class_maps | cam_view, cam_explorer |
 | 7 | roi_coding | roi_view, roi_explorer |
+| 8 | compressed_domain | relu_view, relu_explorer, gate_view, gate_explorer |
 """
 
 from . import (
     autoencoders,
     class_maps,
+    compressed_domain,
     core,
     jpeg_internals,
     loop_filters,
@@ -29,6 +31,7 @@ from . import (
 )
 from .autoencoders import rate_picker, rate_point_view
 from .class_maps import cam_explorer, cam_view
+from .compressed_domain import gate_explorer, gate_view, relu_explorer, relu_view
 from .core import figure_to_png, interactive_figure
 from .jpeg_internals import (
     JPEG_VIEWS,
@@ -46,6 +49,7 @@ from .welcome import channel_explorer
 __all__ = [
     "autoencoders",
     "class_maps",
+    "compressed_domain",
     "roi_coding",
     "core",
     "jpeg_internals",
@@ -77,4 +81,8 @@ __all__ = [
     "cam_explorer",
     "roi_view",
     "roi_explorer",
+    "relu_view",
+    "relu_explorer",
+    "gate_view",
+    "gate_explorer",
 ]
