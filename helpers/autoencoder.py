@@ -36,6 +36,8 @@ __all__ = [
     "QUALITY_LAMBDAS",
     "COMPRESSAI_ONLY",
     "load_pretrained",
+    "model_kind",
+    "decode_latents",
     "load_compressai",
     "AutoencoderStreamError",
     "compress",
@@ -386,9 +388,15 @@ def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
     return images.to_uint8(decompress_tensor(model, data))
 
 
-def decompress_tensor(model: torch.nn.Module, data: bytes) -> torch.Tensor:
-    """``decompress`` before rounding: the decoder's output (1, 3, H, W) in [0, 1] (to compare
-    with a forward pass)."""
+def model_kind(model: torch.nn.Module) -> str:
+    """ "factorized", "hyperprior" or "mean-scale": which file layout ``compress`` writes for it."""
+    return _kind(model)
+
+
+def decode_latents(model: torch.nn.Module, data: bytes) -> tuple[torch.Tensor, int, int]:
+    """Entropy decoding only: (y_hat (1, M, H/16, W/16) over the padded image, height, width) of a
+    ``compress`` file, with every check of ``decompress``; the synthesis transform g_s is not run
+    (chapter 8 classifies straight from y_hat)."""
     kind = _kind(model)
     header, payload = container.unpack(data, _MAGIC, _VERSION, AutoencoderStreamError)
     count = 1 if kind == "factorized" else 2
@@ -411,6 +419,13 @@ def decompress_tensor(model: torch.nn.Module, data: bytes) -> torch.Tensor:
     with container.decoding(AutoencoderStreamError), torch.no_grad():
         y_hat = _decode_latent(model, kind, strings, _latent_size(kind, height, width))
     container.check_content(latent_crc, AutoencoderStreamError, np.array([height, width]), y_hat)
+    return y_hat, height, width
+
+
+def decompress_tensor(model: torch.nn.Module, data: bytes) -> torch.Tensor:
+    """``decompress`` before rounding: the decoder's output (1, 3, H, W) in [0, 1] (to compare
+    with a forward pass)."""
+    y_hat, height, width = decode_latents(model, data)
     with torch.no_grad():
         x_hat = model.g_s(y_hat)
     return x_hat[..., :height, :width].clamp(0, 1)

@@ -578,34 +578,15 @@ class LatentError(autoencoder.AutoencoderStreamError):
 def read_latents(model: nn.Module, data: bytes) -> torch.Tensor:
     """y_hat of a hyperprior file (``autoencoder.compress``), entropy decoding only (no g_s), cropped
     to the image: (1, M, ceil(H/16), ceil(W/16)). Other streams raise LatentError."""
-    if autoencoder._kind(model) != "hyperprior":
+    if autoencoder.model_kind(model) != "hyperprior":
         raise TypeError("read_latents takes the scale-hyperprior model that wrote the file")
     try:
-        header, payload = autoencoder.container.unpack(
-            data, autoencoder._MAGIC, autoencoder._VERSION, LatentError
-        )
-        fields = autoencoder.container.read_fields(header, autoencoder._HEADER + "2I", LatentError)
-    except autoencoder.container.StreamError as error:
+        y_hat, height, width = autoencoder.decode_latents(model, data)
+    except autoencoder.AutoencoderStreamError as error:
         raise LatentError(
-            f"not a hyperprior file ({error}); the latent adapter reads files written by "
-            "autoencoder.compress with the bmshj2018-hyperprior model"
+            f"not a hyperprior file the latent adapter can read ({error}); it reads files written "
+            "by autoencoder.compress with the bmshj2018-hyperprior model"
         ) from error
-    height, width, kind, channels, print_, latent_crc, *lengths = fields
-    if kind != autoencoder._KINDS["hyperprior"]:
-        raise LatentError(
-            "the stream is not a scale-hyperprior file; the latent adapter reads those"
-        )
-    if channels != autoencoder._latent_channels(model):
-        raise LatentError(
-            f"stream for M={channels}; the model has M={autoencoder._latent_channels(model)}"
-        )
-    autoencoder.container.check_fingerprint(model, print_, LatentError)
-    strings = [[p] for p in autoencoder.container.split_lengths(payload, lengths, LatentError)]
-    with autoencoder.container.decoding(LatentError), torch.no_grad():
-        y_hat = autoencoder._decode_latent(
-            model, "hyperprior", strings, autoencoder._latent_size("hyperprior", height, width)
-        )
-    autoencoder.container.check_content(latent_crc, LatentError, np.array([height, width]), y_hat)
     return y_hat[..., : images.ceil_div(height, 16), : images.ceil_div(width, 16)]
 
 
