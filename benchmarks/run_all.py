@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench_models",
     "bench_roi",
     "bench_compressed_domain",
+    "bench_machine_coding",
     "bench_fuzz",
 ]
 

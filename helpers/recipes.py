@@ -30,6 +30,7 @@ from . import (
     filters,
     images,
     jpeg,
+    machine_coding,
     pixelcnn,
     training,
 )
@@ -266,6 +267,9 @@ _FAMILIES = {
     # chapter 8: the adapters read JPEG coefficients ("dct") or the hyperprior's latents ("latent")
     "adapter": (compressed_domain.adapter_recipe, compressed_domain.JOIN, "dct"),
     "digits": (_digits, {"resnet": None}, "resnet"),
+    # chapter 9: a proxy imitating a standard codec, and the neural preprocessor in front of it
+    "proxy": (machine_coding.proxy_recipe, {c: None for c in machine_coding.CODECS}, "jpeg"),
+    "npp": (machine_coding.npp_recipe, {c: None for c in machine_coding.CODECS}, "jpeg"),
 }
 
 
@@ -298,6 +302,13 @@ def main(argv: list[str] | None = None) -> None:
         if family == "adapter":
             command.add_argument("--gate-weight", type=float)
             command.add_argument("--crops-per-image", type=int)
+        if family == "npp":
+            command.add_argument("--proxy", choices=["diffjpeg", "learned"])
+            command.add_argument("--proxy-path")
+            command.add_argument("--quality", type=int, help="a per-quality model (no adaptation)")
+            command.add_argument("--lmbda", type=float)
+            command.add_argument("--beta", type=float)
+            command.add_argument("--rounding", choices=["straight-through", "cubic"])
     args = vars(parser.parse_args(argv))
     config.set_num_threads(args.pop("threads"))
     recipe = _FAMILIES[args.pop("family")][0]

@@ -19,7 +19,7 @@ import torch
 
 from . import config
 
-__all__ = ["WeightsError", "key", "manifest", "shipped", "entry", "weights_path", "load"]
+__all__ = ["WeightsError", "key", "manifest", "shipped", "entry", "weights_path", "load", "ship"]
 
 
 class WeightsError(FileNotFoundError):
@@ -86,3 +86,21 @@ def load(
     model = build(**entry(family, name, quality)["build"])
     model.load_state_dict(state["model"])
     return model.eval().to(config.device())
+
+
+def ship(payload: dict, filename: str, family: str, name: str, quality: int | None = None,
+         **info) -> dict:  # fmt: skip
+    """Save ``payload`` (tensors and plain data, the state under "model") as helpers/weights/
+    ``filename`` and write its MANIFEST.json entry: ``info`` (build, data, steps, command, figures...)
+    plus the file, key fields, status, sha256 and size. The ship_* scripts' one writer."""
+    target = _weights_dir() / filename
+    torch.save(payload, target)
+    data = target.read_bytes()
+    path = _weights_dir() / "MANIFEST.json"
+    current = json.loads(path.read_text())
+    found = {"file": filename, "family": family, "name": name, "quality": quality, **info,
+             "status": "shipped", "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}  # fmt: skip
+    current["models"][key(family, name, quality)] = found
+    path.write_text(json.dumps(current, indent=1) + "\n")
+    manifest.cache_clear()
+    return found

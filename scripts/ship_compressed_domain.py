@@ -10,7 +10,6 @@ records the command, data, steps, the last training metrics and, with --study, t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
@@ -19,14 +18,14 @@ import torch
 from helpers import compressed_domain as cd
 from helpers import registry
 
-WEIGHTS = Path(cd.__file__).resolve().parent / "weights"
 COMMAND = "bash scripts/train_compressed_domain.sh runs"
 
 
 def _summary(records: list[dict], keys: tuple[str, ...], last: int = 8) -> dict:
     tail = records[-last:]
     return {"last_steps": [tail[0]["step"], tail[-1]["step"]]} | {
-        k: round(sum(r[k] for r in tail) / len(tail), 4) for k in keys if tail and k in tail[0]}
+        k: round(sum(r[k] for r in tail) / len(tail), 4) for k in keys if tail and k in tail[0]
+    }
 
 
 def main() -> None:
@@ -37,8 +36,6 @@ def main() -> None:
     parser.add_argument("--study")
     args = parser.parse_args()
     study = json.loads(Path(args.study).read_text()) if args.study else {}
-    manifest_path = WEIGHTS / "MANIFEST.json"
-    manifest = json.loads(manifest_path.read_text())
     shipped = []
     if args.digits:
         state = torch.load(args.digits, map_location="cpu", weights_only=True)
@@ -73,17 +70,9 @@ def main() -> None:
                                      "decode_then_classify": r["decode_then_classify"]} for r in rows}  # fmt: skip
         shipped.append((f"{kind}-lite0", payload, entry, state))
     for name, payload, entry, state in shipped:
-        target = WEIGHTS / f"compressed-domain-{name}.pt"
-        torch.save(payload, target)
-        data = target.read_bytes()
-        manifest["models"][registry.key("compressed_domain", name)] = {
-            "file": target.name, "family": "compressed_domain", "name": name, "quality": None,
-            **entry, "status": "shipped", "steps": int(state["step"]), "command": COMMAND,
-            "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-        }  # fmt: skip
-        print(name, len(data), "bytes")
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    registry.manifest.cache_clear()
+        found = registry.ship(payload, f"compressed-domain-{name}.pt", "compressed_domain", name,
+                              **entry, steps=int(state["step"]), command=COMMAND)  # fmt: skip
+        print(name, found["bytes"], "bytes")
 
 
 if __name__ == "__main__":

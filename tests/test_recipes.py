@@ -66,6 +66,11 @@ def test_the_command_line_rejects_unknown_families_and_names():
         recipes.main(["codec", "--steps", "1", "--out", "x.pt"])
     with pytest.raises(SystemExit):
         recipes.main(["pixelcnn", "--name", "resnet", "--steps", "1", "--out", "x.pt"])
+    for family in ("npp", "proxy"):  # chapter 9: the codec is the name
+        with pytest.raises(SystemExit):
+            recipes.main([family, "--name", "webp", "--steps", "1", "--out", "x.pt"])
+    with pytest.raises(SystemExit):
+        recipes.main(["npp", "--proxy", "bpg", "--steps", "1", "--out", "x.pt"])
 
 
 def test_jpeg_pairs_cache_tells_in_memory_images_apart(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import autoencoder, compressed_domain, filters, pixelcnn, registry
+from helpers import autoencoder, compressed_domain, filters, machine_coding, pixelcnn, registry
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "helpers" / "weights"
 REQUIRED = {"file", "family", "name", "quality", "build", "status", "data", "steps", "command",
@@ -31,7 +31,7 @@ def test_manifest_matches_the_files():
 
 
 def test_every_chapter_loads_with_one_signature():
-    for module in (autoencoder, pixelcnn, filters, compressed_domain):
+    for module in (autoencoder, pixelcnn, filters, compressed_domain, machine_coding):
         parameters = inspect.signature(module.load_pretrained).parameters
         assert list(parameters) == ["name", "quality"], module.__name__
         assert parameters["name"].default is inspect.Parameter.empty
@@ -57,5 +57,25 @@ def test_a_damaged_checkpoint_is_refused(tmp_path, monkeypatch):
     try:
         with pytest.raises(registry.WeightsError, match="damaged"):
             filters.load_pretrained("conditioned")
+    finally:
+        registry.manifest.cache_clear()
+
+
+def test_ship_writes_the_file_and_its_checked_entry(tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    shutil.copy(registry._weights_dir() / "MANIFEST.json", folder / "MANIFEST.json")
+    monkeypatch.setattr(registry, "_weights_dir", lambda: folder)
+    registry.manifest.cache_clear()
+    try:
+        found = registry.ship({"model": {"w": torch.ones(2)}}, "toy.pt", "toy", "one", build={},
+                              data="none", steps=1, command="test")  # fmt: skip
+        assert found["status"] == "shipped" and found["bytes"] == (folder / "toy.pt").stat().st_size
+        assert registry.shipped("toy") == ["toy/one"]
+        assert torch.equal(
+            torch.load(registry.weights_path("toy", "one"))["model"]["w"], torch.ones(2)
+        )
     finally:
         registry.manifest.cache_clear()

@@ -15,6 +15,7 @@ function draws the static figure that comes before its widget in the notebook.
 | 6 | class_maps | cam_view, cam_explorer |
 | 7 | roi_coding | roi_view, roi_explorer |
 | 8 | compressed_domain | relu_view, relu_explorer, gate_view, gate_explorer |
+| 9 | machine_coding | npp_view, npp_explorer |
 """
 
 from . import (
@@ -24,6 +25,7 @@ from . import (
     core,
     jpeg_internals,
     loop_filters,
+    machine_coding,
     pixel_models,
     quality,
     roi_coding,
@@ -41,6 +43,7 @@ from .jpeg_internals import (
     quantization_table_view,
 )
 from .loop_filters import filter_explorer, filter_view
+from .machine_coding import npp_explorer, npp_view
 from .pixel_models import bits_explorer, bits_heatmap_view, interval_explorer, interval_view
 from .quality import codec_comparator, codec_comparison_view, rd_explorer, rd_point_view
 from .roi_coding import roi_explorer, roi_view
@@ -54,6 +57,7 @@ __all__ = [
     "core",
     "jpeg_internals",
     "loop_filters",
+    "machine_coding",
     "pixel_models",
     "quality",
     "welcome",
@@ -85,4 +89,6 @@ __all__ = [
     "relu_explorer",
     "gate_view",
     "gate_explorer",
+    "npp_view",
+    "npp_explorer",
 ]
