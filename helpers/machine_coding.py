@@ -259,9 +259,7 @@ class DiffJPEG(nn.Module):
         out = []
         for c in range(3):
             plane = ycc[:, c]
-            if (
-                c
-            ):  # libjpeg's h2v2 downsampling: the mean of each 2 x 2 (its alternating bias aside)
+            if c:  # chroma: libjpeg's h2v2 downsampling, the mean of each 2 x 2 (bias aside)
                 plane = F.avg_pool2d(plane[:, None], 2)[:, 0]
             coefficients = self.dct @ _blocks(plane - 128) @ self.dct.T
             table = tables[:, 1 if c else 0][:, None, None]
@@ -766,13 +764,10 @@ def npp_recipe(
         rng = np.random.default_rng(seed + 1 + step)
         while True:
             index = torch.from_numpy(rng.integers(0, len(crops), batch_size))
-            flip = rng.random() < 0.5
+            flip = rng.random() < 0.5  # the teacher's logits of a flipped crop are nearly the same
             x = crops[index].permute(0, 3, 1, 2).float() / 255
-            yield (
-                (x.flip(-1) if flip else x),
-                logits[index].float(),
-                torch.from_numpy(rng.choice(choices, batch_size)).float(),
-            )  # fmt: skip  (teacher logits are the same for a flipped crop, nearly)
+            qualities = torch.from_numpy(rng.choice(choices, batch_size)).float()
+            yield (x.flip(-1) if flip else x), logits[index].float(), qualities
 
     def loss_fn(model, batch):
         x, teacher, q = batch
