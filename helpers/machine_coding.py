@@ -53,6 +53,8 @@ __all__ = [
     "through_codec",
     "distillation_loss",
     "codec_curve",
+    "quant_tables",
+    "top1",
     "proxy_recipe",
     "npp_recipe",
     "preprocess",
@@ -161,7 +163,7 @@ def _round_cubic(x: torch.Tensor) -> torch.Tensor:
     return r + cubic - cubic.detach()
 
 
-def _tables(qualities: torch.Tensor) -> torch.Tensor:
+def quant_tables(qualities: torch.Tensor) -> torch.Tensor:
     """libjpeg's luma and chroma tables for each quality: (N, 2, 8, 8), as in jpeg.quant_table."""
     q = qualities.to(torch.float64).clamp(1, 100)
     scale = torch.where(q < 50, torch.floor(5000 / q), 200 - 2 * q)
@@ -255,7 +257,7 @@ class DiffJPEG(nn.Module):
         m = _RGB_TO_YCBCR.to(x)
         offset = torch.tensor([0.0, 128.0, 128.0], device=x.device)[None, :, None, None]
         ycc = _round_st(torch.einsum("ij,njhw->nihw", m, x * 255) + offset).clamp(0, 255)
-        tables = _tables(qualities).to(x)
+        tables = quant_tables(qualities).to(x)
         out = []
         for c in range(3):
             plane = ycc[:, c]
@@ -863,7 +865,8 @@ def decode(data: bytes) -> np.ndarray:
     raise ValueError("not a JPEG (FF D8 ...) or HEIF (.... ftyp) file")
 
 
-def _predict(machine: nn.Module, batch: np.ndarray, size: int = 25) -> np.ndarray:
+def top1(machine: nn.Module, batch: np.ndarray, size: int = 25) -> np.ndarray:
+    """The machine's top-1 class of each uint8 image (N, H, W, 3), in batches of ``size``."""
     device = next(machine.buffers()).device
     out = []
     with torch.no_grad():
@@ -894,7 +897,7 @@ def rate_accuracy(
     photos = np.asarray(photos)
     labels = np.asarray(labels)
     machines = machines if machines is not None else {"efficientnet-lite0": Machine()}
-    reference = {name: _predict(m, photos) for name, m in machines.items()}
+    reference = {name: top1(m, photos) for name, m in machines.items()}
     rows = []
     qualities = list(qualities)
     for quality in qualities:
@@ -915,7 +918,7 @@ def rate_accuracy(
         pixels = photos.shape[1] * photos.shape[2]
         row = {"quality": quality, "bpp": float(np.mean([8 * len(f) / pixels for f in files]))}
         for name, machine in machines.items():
-            top = _predict(machine, decoded)
+            top = top1(machine, decoded)
             row[name] = {
                 "agreement": float(np.mean(top == reference[name])),
                 "accuracy": float(np.mean(top == labels)),

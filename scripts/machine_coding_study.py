@@ -175,13 +175,13 @@ def equal_bytes(runs, limit, quality: int = 30):
         if i % 20 == 0:
             print(i, {c: sizes[c][-1] for c in coders}, flush=True)
     out = {"photos": len(photos), "quality_of_npp_file": quality, "rows": {}}
-    originals = {n: _top(m, photos) for n, m in machines.items()}
+    originals = {n: mc.top1(m, photos) for n, m in machines.items()}
     for c in coders:
         batch = np.stack(decoded[c])
         row = {"bpp": float(np.mean(sizes[c]) * 8 / (224 * 224)),
                "psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(photos, batch)]))}  # fmt: skip
         for n, m in machines.items():
-            top = _top(m, batch)
+            top = mc.top1(m, batch)
             row[n] = {"agreement": float(np.mean(top == originals[n])),
                       "accuracy": float(np.mean(top == labels))}  # fmt: skip
         out["rows"][c] = row
@@ -237,16 +237,6 @@ def ablations(runs, limit, qualities=(5, 10, 20, 40, 75)):
                                 "rows": rows, "bd": mc.bd_rate_accuracy(alone, rows)}  # fmt: skip
         print(sigma, out[f"blur_{sigma}"]["bd"], flush=True)
     return out
-
-
-def _top(machine, batch):
-    device = next(machine.buffers()).device
-    tops = []
-    with torch.no_grad():
-        for s in range(0, len(batch), 25):
-            x = torch.from_numpy(np.ascontiguousarray(batch[s : s + 25])).permute(0, 3, 1, 2)
-            tops.append(machine(x.float().div(255).to(device)).argmax(1).cpu())
-    return torch.cat(tops).numpy()
 
 
 PARTS = {"proxies": proxies, "curves": curves, "per-quality": per_quality,

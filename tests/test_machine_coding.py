@@ -27,7 +27,7 @@ def _tensor(batch):
 
 @pytest.mark.parametrize("quality", [5, 30, 49, 50, 90])
 def test_tables_are_libjpegs(quality):
-    tables = mc._tables(torch.tensor([float(quality)]))[0].numpy()
+    tables = mc.quant_tables(torch.tensor([float(quality)]))[0].numpy()
     assert np.array_equal(tables[0], jpeg.quant_table(quality))
     assert np.array_equal(tables[1], jpeg.quant_table(quality, chroma=True))
 
