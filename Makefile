@@ -18,13 +18,17 @@ ifneq ($(wildcard $(SHARED_DATA)/kodak),)
 export WORKBENCH_DATA ?= $(SHARED_DATA)
 endif
 
-.PHONY: help install lab test test-unit test-notebooks lint format execute bench clean
+.PHONY: help install lab test test-unit test-notebooks book test-browser test-install assignments test-assignments lint format execute bench clean
 
 help:
 	@echo "make lab      install (once) and start JupyterLab in notebooks/"
-	@echo "make test     install (once), ruff, unit tests, then every notebook (FAST mode, nbval)"
+	@echo "make test     install (once), ruff, unit tests, every notebook (FAST mode, nbval), the book, browser tests"
+	@echo "make book     the course as a static HTML site in build/book (offline, from the stored outputs)"
 	@echo "make execute  re-run every notebook in full mode and store scrubbed outputs"
 	@echo "make bench    run the benchmarks in benchmarks/"
+	@echo "make test-install      the built wheel in a fresh environment runs every notebook (data from a local mirror)"
+	@echo "make assignments       student versions and autograder archives of exercises/ in build/assignments/"
+	@echo "make test-assignments  grade every solutions notebook (full marks) and blank student version (zero)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +46,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check helpers tests benchmarks scripts notebooks
+	$(BIN)/ruff check helpers tests benchmarks scripts notebooks browser_tests book
 
 format: $(STAMP)
-	$(BIN)/ruff format helpers tests benchmarks scripts
+	$(BIN)/ruff format helpers tests benchmarks scripts browser_tests
 
 test-unit: $(STAMP)
 	FAST=1 $(BIN)/python -m pytest tests/ -q
@@ -53,7 +57,28 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:randomly notebooks/ -q
 
-test: lint test-unit test-notebooks
+# The web book: Sphinx + myst-nb + sphinx-book-theme, warnings are errors; nothing is executed.
+book: $(STAMP)
+	$(BIN)/python scripts/build_book.py
+
+# Real headless Chromium (Debian's chromium; skipped with the install command when it is missing):
+# every book page, then every chapter widget moved in a live JupyterLab.
+test-browser: book
+	FAST=1 $(BIN)/python -m pytest browser_tests/ -q -p no:randomly
+
+test: lint test-unit test-notebooks test-browser
+
+# The installed package, not the source tree: wheel -> fresh venv -> notebooks copied alone -> FAST run.
+test-install: $(STAMP)
+	$(BIN)/python scripts/test_install.py
+
+# exercises/NN_slug.ipynb are otter-grader masters written from the lessons (scripts/make_assignments.py).
+assignments: $(STAMP)
+	$(BIN)/python scripts/make_assignments.py masters --check
+	$(BIN)/python scripts/make_assignments.py assign
+
+test-assignments: assignments
+	FAST=1 $(BIN)/python scripts/make_assignments.py grade
 
 execute: $(STAMP)
 	FAST=0 CI= $(BIN)/python scripts/execute_notebooks.py notebooks/*.ipynb
@@ -62,4 +87,4 @@ bench: $(STAMP)
 	FAST=0 CI= $(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build

@@ -20,6 +20,7 @@ import importlib
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -45,7 +46,7 @@ __all__ = [
     "LITE_SIZES",
 ]
 
-_LABELS = Path(__file__).parent / "checksums" / "imagenet-labels.csv"
+_LABELS = Path(str(resources.files("helpers") / "checksums" / "imagenet-labels.csv"))
 
 #: method name -> pytorch-grad-cam class name ("cam" is computed here from the linear layer)
 METHODS = {

@@ -4,7 +4,8 @@ labelled ImageNet samples, the Foreman QCIF clip, and ``sample_images`` that wor
 Where files live: ``WORKBENCH_DATA=<dir>`` makes every data set read ``<dir>/<data set>`` (the
 layout of the course's shared data folder); otherwise a per-user cache
 (``~/.cache/neural-compression-workbench/data``). A missing file is downloaded from the data set's
-public source, checked against the sha256 shipped in ``helpers/checksums`` (Kodak's are embedded
+public source (or, when ``WORKBENCH_DATA_URL=<url>`` names a mirror with the shared folder's layout,
+e.g. a class server or ``python -m http.server`` in that folder, from ``<url>/<data set>/<file>``), checked against the sha256 shipped in ``helpers/checksums`` (Kodak's are embedded
 below) and written through a temporary file and a rename, so an interrupted or corrupted download
 never leaves a bad file behind.
 """
@@ -19,6 +20,7 @@ import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +92,8 @@ KODAK_SHA256 = {
     "kodim24": "1071c68372cc5a01435c2c225a5cf7d4bb803846ec08bb6b3d6721b156d7cb96",
 }
 
-_CHECKSUMS = Path(__file__).with_name("checksums")
+# shipped inside the package (never read from the repository): sha256 sums and ImageNet labels
+_CHECKSUMS = Path(str(resources.files("helpers") / "checksums"))
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 _verified: set[tuple[str, str]] = set()
 
@@ -127,8 +130,17 @@ def _offline_message(what: str, folder: Path, url: str, error: Exception) -> str
         f"{what} is not in {folder} and could not be downloaded from {url} ({error}).\n"
         f"Fix: connect to the internet and retry, or copy the data set to a folder and set "
         f"WORKBENCH_DATA to it (it must contain {folder.name}/...), e.g.\n"
-        f"    export WORKBENCH_DATA=/path/to/shared/data"
+        f"    export WORKBENCH_DATA=/path/to/shared/data\n"
+        f"or point WORKBENCH_DATA_URL at a mirror of that folder (a class server)."
     )
+
+
+def _source(relative: str, default: str) -> str:
+    """The URL of a data file: ``WORKBENCH_DATA_URL/<relative>`` when a mirror is set (its layout is
+    the shared data folder's: kodak/, train/bsds500_train/, imagenet-samples/, video/), else the
+    data set's public source ``default``."""
+    mirror = os.environ.get("WORKBENCH_DATA_URL", "").strip()
+    return mirror.rstrip("/") + "/" + relative if mirror else default
 
 
 def fetch(url: str, destination: str | os.PathLike, sha256: str, timeout: float = 30.0) -> Path:
@@ -183,11 +195,15 @@ def kodak_paths(base_url: str | None = None, names: list[str] | None = None) -> 
     unknown = [name for name in names if name not in KODAK_SHA256]
     if unknown:
         raise ValueError(f"unknown Kodak image names {unknown}; expected kodim01 ... kodim24")
-    url = base_url or os.environ.get("WORKBENCH_KODAK_URL", "") or KODAK_URL
-    url = url if url.endswith("/") else url + "/"
+    url = base_url or os.environ.get("WORKBENCH_KODAK_URL", "")
+    url = url if not url or url.endswith("/") else url + "/"
     folder = config.data_dir() / "kodak"
     return {
-        name: fetch(url + name + ".png", folder / f"{name}.png", KODAK_SHA256[name])
+        name: fetch(
+            url + name + ".png" if url else _source(f"kodak/{name}.png", KODAK_URL + name + ".png"),
+            folder / f"{name}.png",
+            KODAK_SHA256[name],
+        )
         for name in names
     }
 
@@ -312,9 +328,8 @@ def bsds500(split: str = "train", download: bool = True) -> list[Path]:
                 _offline_message("BSDS500", folder, BSDS500_URL, FileNotFoundError(target))
             )
         subset, name = relative.split("/")
-        paths.append(
-            fetch(BSDS500_URL + subset.replace("bsds500_", "") + "/" + name, target, sums[relative])
-        )
+        default = BSDS500_URL + subset.replace("bsds500_", "") + "/" + name
+        paths.append(fetch(_source(f"train/{relative}", default), target, sums[relative]))
     return paths
 
 
@@ -345,7 +360,8 @@ def imagenet_samples(
             continue
         if limit is not None and count >= limit:
             return
-        path = fetch(IMAGENET_SAMPLES_URL + row["file"], folder / row["file"], sums[row["file"]])
+        url = _source(f"imagenet-samples/{row['file']}", IMAGENET_SAMPLES_URL + row["file"])
+        path = fetch(url, folder / row["file"], sums[row["file"]])
         yield images.load_image(path), index, row["class_name"]
         count += 1
 
@@ -355,7 +371,8 @@ def foreman_qcif(num_frames: int = 10) -> dict[str, np.ndarray]:
     if not isinstance(num_frames, int) or not 1 <= num_frames <= 10:
         raise ValueError(f"num_frames must be an int in 1..10, got {num_frames!r}")
     sha = _read_sums("video.sha256")[FOREMAN_FILE]
-    path = fetch(FOREMAN_URL, config.data_dir() / "video" / FOREMAN_FILE, sha)
+    url = _source(f"video/{FOREMAN_FILE}", FOREMAN_URL)
+    path = fetch(url, config.data_dir() / "video" / FOREMAN_FILE, sha)
     raw = np.fromfile(path, dtype=np.uint8)
     width, height = 176, 144
     frame_size = width * height * 3 // 2
@@ -427,7 +444,6 @@ def reference(name: str) -> dict:
     """A stored study or published figure set, ``helpers/reference/<name>.json`` (shipped with the
     package; helpers/reference/README.md names the script that wrote each)."""
     import json
-    from importlib import resources
 
     folder = resources.files("helpers") / "reference"
     path = folder / f"{name}.json"

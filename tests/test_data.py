@@ -207,3 +207,31 @@ def test_kodak_paths(kodak_dir):
     assert data.KODAK_URL.startswith("http")
     with pytest.raises(ValueError):
         data.kodak_paths(names=["kodim25"])
+
+
+def test_a_mirror_of_the_shared_folder_serves_every_data_set(
+    tmp_path, monkeypatch, serve, shared_data
+):
+    """WORKBENCH_DATA_URL: a class server (or ``python -m http.server`` in the shared data folder)
+    is the download source of every data set, checked against the same sha256 sums."""
+    mirror = tmp_path / "mirror"
+    files = ["kodak/kodim07.png", "imagenet-samples/labels.csv", f"video/{data.FOREMAN_FILE}"]
+    val = sorted((shared_data / "train" / "bsds500_val").glob("*.jpg"))  # the 100 of the val split
+    first_sample = sorted((shared_data / "imagenet-samples").glob("n01440764*"))[0]
+    files += [f"train/bsds500_val/{p.name}" for p in val] + [f"imagenet-samples/{first_sample.name}"]
+    for relative in files:
+        (mirror / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shared_data / relative, mirror / relative)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("WORKBENCH_DATA", str(cache))
+    monkeypatch.delenv("WORKBENCH_KODAK_URL", raising=False)
+    monkeypatch.setenv("WORKBENCH_DATA_URL", serve(mirror))
+    assert data.kodak(names=["kodim07"])["kodim07"].shape == (512, 768, 3)
+    (_, index, _), *_ = data.imagenet_samples(limit=1)
+    assert index == 0
+    assert data.foreman_qcif(2)["y"].shape == (2, 144, 176)
+    assert [p.name for p in data.bsds500("val")] == [p.name for p in val]
+    assert (cache / "train" / "bsds500_val" / val[0].name).is_file()
+    with pytest.raises(data.DataUnavailableError, match="WORKBENCH_DATA_URL"):
+        data.kodak(names=["kodim08"])  # not on the mirror: the message names the fix
+    assert not (cache / "kodak" / "kodim08.png").exists()

@@ -1,0 +1,134 @@
+"""make book: the course as a static HTML site, built offline from the committed notebooks and markdown.
+
+Usage: python scripts/build_book.py [--out build/book]
+
+Stages the sources in build/book-src (book/ pages, notebooks/NN_*.ipynb with their stored outputs, lessons/),
+then runs Sphinx (myst-nb, sphinx-book-theme, MathJax served from the site itself) with warnings as errors:
+- notebooks are not executed: the stored outputs of `make execute` are what readers see;
+- links between pages stay internal and Sphinx checks them; a relative link to a repository file that is not a
+  page of the book (README.md, exercises/, helpers/...) becomes a link to that file in the repository named by
+  pyproject.toml's [tool.workbench], and a link to a file that does not exist fails the build;
+- the home page's syllabus is written from the lessons' timing tables (one table per 90-minute session).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import sync_course  # noqa: E402
+
+LINK = re.compile(r"(\]\()([^)\s]+)(\))")
+
+
+class BrokenLink(ValueError):
+    pass
+
+
+def rewrite_links(text: str, source: Path, staged: Path, stage: Path, config: dict) -> str:
+    """Keep links to staged pages; send links to other repository files to the repository."""
+
+    def fix(match: re.Match) -> str:
+        target = match.group(2)
+        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            return match.group(0)
+        path, _, anchor = target.partition("#")
+        in_repo = (source.parent / path).resolve()
+        if not in_repo.exists():
+            raise BrokenLink(f"{source.relative_to(ROOT)}: link to {target} (no such file)")
+        in_stage = (staged.parent / path).resolve()
+        if in_stage.exists() and in_stage.is_relative_to(stage.resolve()):
+            return match.group(0)
+        relative = in_repo.relative_to(ROOT).as_posix()
+        kind = "tree" if in_repo.is_dir() else "blob"
+        url = f"{config['repository']}/{kind}/{config['branch']}/{relative}"
+        return f"{match.group(1)}{url}{'#' + anchor if anchor else ''}{match.group(3)}"
+
+    return LINK.sub(fix, text)
+
+
+def sessions(lesson: Path) -> int:
+    return len(re.findall(r"^\| *minutes *\|", lesson.read_text(), flags=re.MULTILINE))
+
+
+def syllabus(notebooks: list[Path]) -> str:
+    rows = ["| chapter | sessions of 90 minutes | prerequisites |", "|---|---|---|"]
+    first = 1
+    for path in notebooks:
+        notebook = json.loads(path.read_text())
+        head = "".join(notebook["cells"][0]["source"])
+        title = head.splitlines()[0].lstrip("# ").strip()
+        needs = re.search(r"\*\*Prerequisites\.\*\*\s*(.+)", head)
+        count = sessions(ROOT / "lessons" / f"{path.stem}.md")
+        span = f"{first}" if count == 1 else f"{first}-{first + count - 1}"
+        # the notebook's links are relative to notebooks/; the home page sits one folder up
+        prerequisites = re.sub(r"\]\(\.\./", "](", needs.group(1).strip()) if needs else "—"
+        rows.append(f"| [{title}](notebooks/{path.name}) | {span} | {prerequisites} |")
+        first += count
+    rows.append(f"\n{first - 1} sessions in all, about {1.5 * (first - 1):.0f} hours in class.")
+    return "\n".join(rows)
+
+
+def stage(stage_dir: Path) -> Path:
+    config = sync_course.settings()
+    shutil.rmtree(stage_dir, ignore_errors=True)
+    stage_dir.mkdir(parents=True)
+    for page in (ROOT / "book").iterdir():
+        if page.suffix in (".md", ".py"):
+            shutil.copy(page, stage_dir / page.name)
+    (stage_dir / "course_setting.py").write_text(
+        f"REPOSITORY = {config['repository']!r}\nBRANCH = {config['branch']!r}\n"
+    )
+    notebooks = sync_course.chapter_notebooks()
+    (stage_dir / "notebooks").mkdir()
+    (stage_dir / "lessons").mkdir()
+    for path in notebooks:
+        shutil.copy(path, stage_dir / "notebooks" / path.name)
+    for path in sorted((ROOT / "lessons").glob("*.md")):
+        shutil.copy(path, stage_dir / "lessons" / path.name)
+    index = stage_dir / "index.md"
+    index.write_text(index.read_text().replace("<!-- syllabus -->", syllabus(notebooks)))
+    # links, once every page is in place
+    for path in sorted((stage_dir / "lessons").glob("*.md")):
+        source = ROOT / "lessons" / path.name
+        path.write_text(rewrite_links(path.read_text(), source, path, stage_dir, config))
+    for path in sorted((stage_dir / "notebooks").glob("*.ipynb")):
+        source = ROOT / "notebooks" / path.name
+        notebook = json.loads(path.read_text())
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "markdown":
+                text = "".join(cell["source"])
+                cell["source"] = rewrite_links(text, source, path, stage_dir, config)
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    return stage_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "build" / "book"))
+    parser.add_argument("--source", default=str(ROOT / "build" / "book-src"))
+    args = parser.parse_args(argv)
+    try:
+        source = stage(Path(args.source))
+    except BrokenLink as error:
+        print(f"book: broken link: {error}")
+        return 1
+    out = Path(args.out)
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+               "-d", str(source / "_doctrees"), str(source), str(out)]  # fmt: skip
+    done = subprocess.run(command)
+    if done.returncode == 0:
+        print(f"book: {out / 'index.html'}")
+    return done.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
