@@ -65,11 +65,13 @@ def syllabus(notebooks: list[Path]) -> str:
         notebook = json.loads(path.read_text())
         head = "".join(notebook["cells"][0]["source"])
         title = head.splitlines()[0].lstrip("# ").strip()
-        needs = re.search(r"\*\*Prerequisites\.\*\*\s*(.+)", head)
+        # the paragraph after "**Prerequisites.**", up to the notation sentence every chapter adds
+        needs = re.search(r"\*\*Prerequisites\.\*\*\s*(.+?)\s*(?:Symbols follow|\n\n|$)", head, re.DOTALL)
         count = sessions(ROOT / "lessons" / f"{path.stem}.md")
         span = f"{first}" if count == 1 else f"{first}-{first + count - 1}"
         # the notebook's links are relative to notebooks/; the home page sits one folder up
-        prerequisites = re.sub(r"\]\(\.\./", "](", needs.group(1).strip()) if needs else "—"
+        prerequisites = " ".join(needs.group(1).split()) if needs else "—"
+        prerequisites = re.sub(r"\]\(\.\./", "](", prerequisites)
         rows.append(f"| [{title}](notebooks/{path.name}) | {span} | {prerequisites} |")
         first += count
     rows.append(f"\n{first - 1} sessions in all, about {1.5 * (first - 1):.0f} hours in class.")
