@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bench_roi",
     "bench_compressed_domain",
     "bench_machine_coding",
+    "bench_integer",
     "bench_fuzz",
 ]
 

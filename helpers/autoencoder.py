@@ -21,7 +21,7 @@ with warnings.catch_warnings():  # compressai calls torch.jit.script, which torc
     warnings.simplefilter("ignore", FutureWarning)
     from compressai.models import FactorizedPrior, MeanScaleHyperprior, ScaleHyperprior
 
-from . import config, container, data, images, registry, training
+from . import config, container, data, fixedpoint, images, registry, training
 
 __all__ = [
     "ARCHITECTURES",
@@ -43,6 +43,9 @@ __all__ = [
     "compress",
     "decompress",
     "decompress_tensor",
+    "IntegerHyperprior",
+    "integer_tables",
+    "load_integer",
 ]
 
 #: CompressAI's λ for its quality 1..4 (MSE models); the workbench ships the same four rate points.
@@ -52,6 +55,9 @@ QUALITY_LAMBDAS = {1: 0.0018, 2: 0.0035, 3: 0.0067, 4: 0.013}
 ARCHITECTURES = {
     "bmshj2018-factorized": (FactorizedPrior, {"N": 64, "M": 96}),
     "bmshj2018-hyperprior": (ScaleHyperprior, {"N": 64, "M": 96}),
+    # Minnen et al. 2018 without the autoregressive context (decoding stays parallel): the
+    # hyper-synthesis predicts a mean and a scale for every latent
+    "mbt2018-mean": (MeanScaleHyperprior, {"N": 64, "M": 96}),
 }
 
 
@@ -315,10 +321,13 @@ class AutoencoderStreamError(container.StreamError):
 _MAGIC, _VERSION = b"NCWA", 1
 #: height, width, model kind, latent channels M, model fingerprint, CRC-32 of the decoded latent y_hat
 _HEADER = ">HHBHII"
-_KINDS = {"factorized": 0, "hyperprior": 1, "mean-scale": 2}
+_KINDS = {"factorized": 0, "hyperprior": 1, "mean-scale": 2,
+          "integer-hyperprior": 3, "integer-mean-scale": 4}  # fmt: skip
 
 
 def _kind(model: torch.nn.Module) -> str:
+    if isinstance(model, IntegerHyperprior):
+        return "integer-" + model.kind
     if hasattr(model, "context_prediction"):
         raise ValueError(
             "autoregressive models (mbt2018) decode serially; compress supports the factorized, "
@@ -336,6 +345,8 @@ def _kind(model: torch.nn.Module) -> str:
 
 
 def _latent_channels(model: torch.nn.Module) -> int:
+    if isinstance(model, IntegerHyperprior):
+        model = model.model
     return int(model.g_a[-1].out_channels)
 
 
@@ -348,6 +359,8 @@ def _latent_size(kind: str, height: int, width: int) -> tuple[int, int]:
 
 def _decode_latent(model: torch.nn.Module, kind: str, strings: list, size: tuple[int, int]):
     """y_hat from the strings, as CompressAI's ``decompress`` computes it before g_s."""
+    if kind.startswith("integer-"):
+        return model.decode_y(strings[0][0], strings[1][0], size)[0]
     if kind == "factorized":
         return model.entropy_bottleneck.decompress(strings[0], size)
     z_hat = model.entropy_bottleneck.decompress(strings[1], size)
@@ -370,7 +383,10 @@ def compress(model: torch.nn.Module, image) -> bytes:
     x, _ = images.pad_to_multiple(images.to_tensor(array, device=device), 64)
     with torch.no_grad():
         out = model.compress(x)
-        y_hat = _decode_latent(model, kind, out["strings"], tuple(out["shape"]))
+        if kind.startswith("integer-"):
+            y_hat = out["y_hat"]  # the integer decoder's y_hat: the encoder computes it too
+        else:
+            y_hat = _decode_latent(model, kind, out["strings"], tuple(out["shape"]))
     strings = [s[0] for s in out["strings"]]
     header = struct.pack(
         _HEADER, height, width, _KINDS[kind], _latent_channels(model), container.fingerprint(model),
@@ -383,8 +399,11 @@ def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
     """Decode ``compress``'s bytes with the model that wrote them: uint8 RGB (H, W, 3).
 
     Raises AutoencoderStreamError for a foreign, damaged or truncated stream, or one written by
-    another model; every header field is checked before the native entropy decoder runs.
+    another model; every header field is checked before the native entropy decoder runs. With an
+    ``IntegerHyperprior`` every decoded pixel is an integer function of the bytes (any machine).
     """
+    if isinstance(model, IntegerHyperprior):
+        return _integer_pixels(model, data)
     return images.to_uint8(decompress_tensor(model, data))
 
 
@@ -429,3 +448,228 @@ def decompress_tensor(model: torch.nn.Module, data: bytes) -> torch.Tensor:
     with torch.no_grad():
         x_hat = model.g_s(y_hat)
     return x_hat[..., :height, :width].clamp(0, 1)
+
+
+def _integer_pixels(model, data: bytes) -> np.ndarray:
+    y_hat, height, width = decode_latents(model, data)
+    return model.pixels(y_hat)[:height, :width]
+
+
+# ----------------------------------------------------------------------------- integer decoding
+#: fraction bits of a latent quantization step (chapter 7's learned ROI codec) in the integer decoder
+STEP_FRACTION = 16
+
+# Section 10 of chapter 4: the hyperprior with an integer hyper-synthesis (the scale indexes, and the
+# means of a mean-scale model, are integer functions of z's symbols), an integer image synthesis (every
+# pixel is an integer function of the bytes), and entropy-coder tables that are shipped, not recomputed.
+
+
+def integer_tables(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The entropy coder's tables of a float hyperprior, as computed on this machine by ``update``:
+    the quantized CDFs (each row cut to its length, rows concatenated), their lengths and offsets for
+    z (entropy bottleneck) and y (Gaussian conditional). An IntegerHyperprior ships them, so no
+    decoder recomputes them in floating point."""
+    model.update(force=True)
+    tables = {}
+    for prefix, coder in (("z", model.entropy_bottleneck), ("y", model.gaussian_conditional)):
+        lengths = coder._cdf_length.detach().cpu().reshape(-1)
+        rows = coder._quantized_cdf.detach().cpu()
+        tables[f"{prefix}_cdf"] = torch.cat([row[:n] for row, n in zip(rows, lengths.tolist())])
+        tables[f"{prefix}_cdf_length"] = lengths.clone()
+        tables[f"{prefix}_offset"] = coder._offset.detach().cpu().clone()
+    return tables
+
+
+class _Coder:
+    """rANS coding (CompressAI's C++ coder) with fixed integer tables."""
+
+    def __init__(self, cdf, lengths, offsets):
+        self.lengths = lengths.reshape(-1).to(torch.int32).tolist()
+        if int(sum(self.lengths)) != cdf.numel():
+            raise ValueError("the CDF table does not hold the rows its lengths announce")
+        flat = cdf.reshape(-1).to(torch.int32).tolist()
+        starts = np.concatenate([[0], np.cumsum(self.lengths)]).tolist()
+        self.cdf = [flat[a:b] for a, b in zip(starts[:-1], starts[1:])]
+        self.offsets = offsets.reshape(-1).to(torch.int32).tolist()
+
+    def encode(self, symbols: np.ndarray, indexes: np.ndarray) -> bytes:
+        from compressai import ans
+
+        return ans.RansEncoder().encode_with_indexes(
+            symbols.reshape(-1).astype(np.int32).tolist(), indexes.reshape(-1).astype(np.int32).tolist(),
+            self.cdf, self.lengths, self.offsets,
+        )  # fmt: skip
+
+    def decode(self, string: bytes, indexes: np.ndarray) -> np.ndarray:
+        from compressai import ans
+
+        values = ans.RansDecoder().decode_with_indexes(
+            string,
+            indexes.reshape(-1).astype(np.int32).tolist(),
+            self.cdf,
+            self.lengths,
+            self.offsets,
+        )
+        return np.asarray(values, dtype=np.int64).reshape(indexes.shape)
+
+
+class IntegerHyperprior(torch.nn.Module):
+    """A scale or mean-scale hyperprior whose decoder is integer (Ballé, Johnston & Minnen 2019).
+
+    The encoder's analysis transforms g_a and h_a stay float (what they compute is sent). Everything
+    the decoder computes is integer: z's symbols from shipped tables; h_s in fixed point
+    (``fixedpoint.IntegerNetwork``), its scales compared with integer thresholds to give the table
+    indexes (and its means, for a mean-scale model, added in fixed point); y's symbols from shipped
+    tables; g_s in fixed point; pixels = round(255 x) clamped, an integer rule. ``path`` chooses the
+    fast torch implementation ("torch", float64 holding integers, on the model's device) or the numpy
+    int64 reference ("numpy"); both give the same integers.
+    """
+
+    def __init__(self, model: torch.nn.Module, tables: dict, h_s_fractions: list[int],
+                 g_s_fractions: list[int], weight_fraction: int = 14, path: str = "torch"):  # fmt: skip
+        super().__init__()
+        base = _kind(model)
+        if base not in ("hyperprior", "mean-scale"):
+            raise ValueError(
+                f"only scale and mean-scale hyperpriors have an integer form, not {base}"
+            )
+        self.model = model.eval()
+        self.kind = base
+        self.path = path
+        self.h_s_int = fixedpoint.convert(model.h_s, h_s_fractions, weight_fraction)
+        self.g_s_int = fixedpoint.convert(model.g_s, g_s_fractions, weight_fraction)
+        self.h_s_fractions, self.g_s_fractions = list(h_s_fractions), list(g_s_fractions)
+        self.weight_fraction = weight_fraction
+        self.tables = {k: torch.as_tensor(v) for k, v in tables.items()}
+        self.z_coder = _Coder(tables["z_cdf"], tables["z_cdf_length"], tables["z_offset"])
+        self.y_coder = _Coder(tables["y_cdf"], tables["y_cdf_length"], tables["y_offset"])
+        # z = symbol + median; the median in fixed point, exactly from the stored float32 quantiles
+        medians = model.entropy_bottleneck.quantiles[:, 0, 1].detach().cpu().numpy()
+        self.medians_q = fixedpoint.to_fixed(medians, h_s_fractions[0])
+        self.medians = torch.from_numpy(medians.astype(np.float32))
+        # index = (L - 1) - #{i < L - 1 : scale <= table_i}  (CompressAI's build_indexes, in integers)
+        table = model.gaussian_conditional.scale_table.detach().cpu().numpy().astype(np.float64)
+        self.thresholds = np.floor(table[:-1] * 2.0 ** h_s_fractions[-1]).astype(np.int64)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @path.setter
+    def path(self, value: str) -> None:
+        if value not in ("torch", "numpy"):
+            raise ValueError(f"path must be 'torch' or 'numpy', got {value!r}")
+        self._path = value
+
+    def _run(self, network: fixedpoint.IntegerNetwork, x_q: np.ndarray) -> np.ndarray:
+        if self.path == "numpy":
+            return network.numpy(x_q)
+        device = next(self.model.parameters()).device
+        out = network.torch(torch.from_numpy(x_q.astype(np.float64)).to(device))
+        return out.cpu().numpy().astype(np.int64)
+
+    def entropy_parameters(self, z_symbols: np.ndarray, steps_q: np.ndarray | None = None):
+        """(scale-table indexes, means in fixed point with g_s's input bits or None) from z's symbols:
+        the integer function of the bytes that both encoder and decoder evaluate.
+
+        steps_q: a quantization step per latent position (1, 1, h, w) with ``STEP_FRACTION`` bits
+        (chapter 7's learned ROI codec): the index then compares scale / step with the table, as
+        scale * 2**16 <= threshold * step, in integers."""
+        f = self.h_s_fractions[0]
+        z_q = z_symbols.astype(np.int64) * (1 << f) + self.medians_q[None, :, None, None]
+        out = self._run(self.h_s_int, z_q)
+        if self.kind == "mean-scale":
+            scales, means = np.split(out, 2, axis=1)
+            shift = self.h_s_fractions[-1] - self.g_s_fractions[0]
+            if shift >= 0:
+                means = fixedpoint.shift_round(means, shift)
+            else:
+                means = means * (1 << -shift)
+        else:
+            scales, means = out, None
+        if steps_q is None:
+            below = scales[..., None] <= self.thresholds
+        else:
+            if self.kind != "hyperprior":
+                raise ValueError("a latent step needs a zero-mean (scale) hyperprior")
+            left = scales * (1 << STEP_FRACTION)
+            below = left[..., None] <= steps_q[..., None] * self.thresholds
+        indexes = len(self.thresholds) - below.sum(-1)
+        return indexes.astype(np.int32), means
+
+    def _z_symbols_and_indexes(self, size) -> np.ndarray:
+        channels = self.medians_q.size
+        return np.broadcast_to(np.arange(channels)[None, :, None, None], (1, channels, *size))
+
+    def compress(self, x: torch.Tensor) -> dict:
+        """CompressAI's ``compress`` contract ({"strings": [[y], [z]], "shape"}) plus "y_hat"."""
+        with torch.no_grad():
+            y = self.model.g_a(x)
+            z_in = torch.abs(y) if self.kind == "hyperprior" else y
+            z = self.model.h_a(z_in)
+        medians = self.medians.to(z.device)[None, :, None, None]
+        z_symbols = torch.round(z - medians).cpu().numpy().astype(np.int64)
+        z_indexes = self._z_symbols_and_indexes(z.shape[-2:])
+        z_string = self.z_coder.encode(z_symbols, z_indexes)
+        indexes, means = self.entropy_parameters(z_symbols)
+        f = self.g_s_fractions[0]
+        y_np = y.cpu().numpy().astype(np.float64)
+        if means is not None:
+            y_np = y_np - means / 2.0**f
+        y_symbols = np.round(y_np).astype(np.int64)
+        y_string = self.y_coder.encode(y_symbols, indexes)
+        # what the decoder will read back (the rANS coder clips symbols beyond its tables' tails)
+        decoded = self.y_coder.decode(y_string, indexes)
+        y_hat = self._y_hat(decoded, means)
+        return {"strings": [[y_string], [z_string]], "shape": z.shape[-2:], "y_hat": y_hat}
+
+    def _y_hat(
+        self, y_symbols: np.ndarray, means, steps_q: np.ndarray | None = None
+    ) -> torch.Tensor:
+        f = self.g_s_fractions[0]
+        if steps_q is None:
+            y_q = y_symbols * (1 << f) + (0 if means is None else means)
+        else:  # y = symbol * step, the step with STEP_FRACTION bits
+            y_q = y_symbols * steps_q
+            y_q = fixedpoint.shift_round(y_q, STEP_FRACTION - f) if f <= STEP_FRACTION else y_q << (
+                f - STEP_FRACTION)  # fmt: skip
+        return torch.from_numpy(y_q.astype(np.float64) / 2.0**f).float()
+
+    def decode_y(self, y_string: bytes, z_string: bytes, size) -> tuple[torch.Tensor, np.ndarray]:
+        """(y_hat as float (exact: integers over a power of two), the scale indexes) from the strings."""
+        z_symbols = self.z_coder.decode(z_string, self._z_symbols_and_indexes(size))
+        indexes, means = self.entropy_parameters(z_symbols)
+        y_symbols = self.y_coder.decode(y_string, indexes)
+        return self._y_hat(y_symbols, means), indexes
+
+    def _y_fixed(self, y_hat: torch.Tensor) -> np.ndarray:
+        return fixedpoint.to_fixed(y_hat.detach().cpu().numpy(), self.g_s_fractions[0])
+
+    def g_s(self, y_hat: torch.Tensor) -> torch.Tensor:
+        """The integer synthesis, returned as float x_hat (1, 3, H, W) for comparison."""
+        out = self._run(self.g_s_int, self._y_fixed(y_hat))
+        return torch.from_numpy(out / 2.0 ** self.g_s_fractions[-1]).float()
+
+    def pixels(self, y_hat: torch.Tensor) -> np.ndarray:
+        """uint8 RGB (H, W, 3) of the padded image: round(255 x) clamped to 0..255, in integers."""
+        out = self._run(self.g_s_int, self._y_fixed(y_hat))
+        values = fixedpoint.shift_round(out[0] * 255, self.g_s_fractions[-1])
+        return np.clip(values, 0, 255).astype(np.uint8).transpose(1, 2, 0)
+
+    def forward(self, x: torch.Tensor) -> dict:
+        return self.model(x)
+
+
+def load_integer(name: str = "bmshj2018-hyperprior", quality: int | None = None,
+                 path: str = "torch") -> IntegerHyperprior:  # fmt: skip
+    """A shipped hyperprior with its integer decoder (section 10 of chapter 4): the float model of
+    ``load_pretrained`` plus the shipped entropy-coder tables and fraction bits (MANIFEST entry
+    ``autoencoder/<name>-int/qN``). Its files decode to the same pixels on any machine."""
+    model = load_pretrained(name, quality)
+    found = registry.entry("autoencoder", name + "-int", quality)
+    payload = torch.load(registry.weights_path("autoencoder", name + "-int", quality),
+                         map_location="cpu", weights_only=True)  # fmt: skip
+    return IntegerHyperprior(
+        model, payload["tables"], found["h_s_fractions"], found["g_s_fractions"],
+        found["weight_fraction"], path=path,
+    )  # fmt: skip

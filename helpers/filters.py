@@ -7,6 +7,7 @@ uint8 RGB and filters Y only, leaving the decoded chroma as it is.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -29,6 +30,8 @@ __all__ = [
     "apply",
     "luma",
     "load_pretrained",
+    "IntegerFilter",
+    "load_integer",
 ]
 
 # --- the classical baseline -------------------------------------------------------------------
@@ -265,3 +268,86 @@ def load_pretrained(name: str, quality: int | None = None) -> nn.Module:
             f"the shipped filters take the quality as an input; got quality={quality!r}"
         )
     return registry.load("filters", name, None, build_model)
+
+
+# ----------------------------------------------------------------------------- integer in-loop filter
+# A loop filter's output becomes the next frame's reference, so encoder and decoder must compute it to
+# the bit (standard codecs specify their loop filters in integers for that reason). The integer form of
+# the conditioned filter takes the pixels (0..255) and the quality (1..100) as plain integers: 1/255
+# and 1/100 are folded into the first layer's weights (24 fraction bits), 255 into the last layer's,
+# every activation has 16 fraction bits, and the filtered pixel is p - round(correction), clamped.
+
+
+class IntegerFilter(nn.Module):
+    """The integer (fixed-point) form of a ConditionedDnCNN: ``filter_luma(luma, quality)`` gives the
+    same uint8 plane on every machine; ``path`` "torch" (float64 holding integers) or "numpy" (int64
+    reference). The float model stays inside (its parameters are the fingerprint)."""
+
+    FIRST_WEIGHT_FRACTION, WEIGHT_FRACTION, FRACTION = 24, 14, 16
+
+    def __init__(self, model: nn.Module, path: str = "torch"):
+        super().__init__()
+        from . import fixedpoint
+
+        if not isinstance(model, ConditionedDnCNN):
+            raise TypeError(
+                f"only the conditioned filter has an integer form, not {type(model).__name__}"
+            )
+        self.model = model.eval()
+        scaled = copy.deepcopy(model.body).to("cpu").double()
+        with torch.no_grad():
+            first, last = scaled[0], scaled[-1]
+            inner = first.in_channels - 1
+            first.weight[:, :inner] /= 255.0  # the pixels enter as 0..255
+            first.weight[:, inner:] /= 100.0  # the quality enters as 1..100
+            last.weight *= 255.0  # the correction leaves in grey levels
+            last.bias *= 255.0
+        count = len(scaled)
+        fractions = [0] + [self.FRACTION] * count
+        weights = [self.FIRST_WEIGHT_FRACTION] + [self.WEIGHT_FRACTION] * (count - 1)
+        self.network = fixedpoint.convert(scaled, fractions, weights)
+        self.path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @path.setter
+    def path(self, value: str) -> None:
+        if value not in ("torch", "numpy"):
+            raise ValueError(f"path must be 'torch' or 'numpy', got {value!r}")
+        self._path = value
+
+    def filter_luma(self, luma: np.ndarray, quality: int) -> np.ndarray:
+        """Filter a uint8 (H, W) plane coded at ``quality``: uint8 (H, W), in integers only."""
+        from . import fixedpoint
+
+        luma = np.asarray(luma)
+        if luma.ndim != 2 or luma.dtype != np.uint8:
+            raise ValueError(f"luma must be a uint8 (H, W) plane, got {luma.dtype} {luma.shape}")
+        if isinstance(quality, bool) or int(quality) != quality or not 1 <= quality <= 100:
+            raise ValueError(f"quality must be an int in 1..100, got {quality!r}")
+        height, width = luma.shape
+        padded = np.pad(luma.astype(np.int64), ((0, (-height) % 8), (0, (-width) % 8)), mode="edge")
+        h2, w2 = padded.shape[0] // 2, padded.shape[1] // 2
+        # pixel_unshuffle by 2: channel 2 * dy + dx holds the pixels at (2i + dy, 2j + dx)
+        small = padded.reshape(h2, 2, w2, 2).transpose(1, 3, 0, 2).reshape(4, h2, w2)
+        planes = np.concatenate([small, np.full((1, h2, w2), int(quality), np.int64)])[None]
+        if self.path == "numpy":
+            correction = self.network.numpy(planes)
+        else:
+            device = next(self.model.parameters()).device
+            tensor = torch.from_numpy(planes.astype(np.float64)).to(device)
+            correction = self.network.torch(tensor).cpu().numpy().astype(np.int64)
+        correction = fixedpoint.shift_round(correction[0], self.FRACTION)  # grey levels, rounded
+        full = correction.reshape(2, 2, h2, w2).transpose(2, 0, 3, 1).reshape(2 * h2, 2 * w2)
+        return np.clip(padded - full, 0, 255)[:height, :width].astype(np.uint8)
+
+    def forward(self, x: torch.Tensor, quality) -> torch.Tensor:
+        return self.model(x, quality)
+
+
+def load_integer(name: str = "conditioned") -> IntegerFilter:
+    """The integer form of a shipped filter (``load_pretrained(name)``), derived exactly from its
+    float weights: what the toy video codec runs in the loop (video.encode(..., 'conditioned-int'))."""
+    return IntegerFilter(load_pretrained(name))

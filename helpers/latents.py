@@ -22,6 +22,9 @@ __all__ = [
     "scale_indexes",
     "index_flips",
     "decode_with_perturbation",
+    "desync_report",
+    "INTEGER_PERTURBATIONS",
+    "integer_decode_check",
 ]
 
 
@@ -163,3 +166,76 @@ def decode_with_perturbation(model: torch.nn.Module, image, perturbation: str) -
     # a desynchronized decoder reads garbage symbols, which g_s may turn into inf or NaN: shown as black
     x_hat = torch.nan_to_num(model.g_s(y_hat), nan=0.0, posinf=1.0, neginf=0.0)
     return images.to_uint8(x_hat.clamp(0, 1)[..., :height, :width])
+
+
+@torch.no_grad()
+def desync_report(model: torch.nn.Module, image, perturbation: str) -> dict:
+    """Where a perturbed decoder goes wrong, in the order the y symbols are coded (channel by channel,
+    rows, columns): the first flipped scale index, the first wrongly decoded symbol, and the share of the
+    symbols after it that are wrong. None where nothing flipped."""
+    x, _ = _input(model, image)
+    y = model.g_a(x)
+    z = model.h_a(torch.abs(y))
+    z_hat = model.entropy_bottleneck.decompress(model.entropy_bottleneck.compress(z), z.shape[-2:])
+    here = scale_indexes(model, z_hat)
+    there = scale_indexes(model, z_hat, perturbation)
+    y_strings = model.gaussian_conditional.compress(y, here)
+    clean = model.gaussian_conditional.decompress(y_strings, here, z_hat.dtype).flatten()
+    wrong = model.gaussian_conditional.decompress(y_strings, there, z_hat.dtype).flatten()
+    flipped = torch.nonzero(here.flatten() != there.flatten())
+    differs = torch.nonzero(clean != wrong)
+    report = {"symbols": int(clean.numel()), "flipped_indexes": int(flipped.numel()),
+              "first_flip": None, "first_wrong_symbol": None, "wrong_after_first": 0.0}  # fmt: skip
+    if flipped.numel():
+        report["first_flip"] = _position(int(flipped[0]), here.shape)
+    if differs.numel():
+        first = int(differs[0])
+        report["first_wrong_symbol"] = _position(first, here.shape)
+        report["wrong_after_first"] = float((clean[first:] != wrong[first:]).float().mean())
+    return report
+
+
+def _position(flat: int, shape) -> dict:
+    channels, rows, cols = shape[1:]
+    channel, rest = divmod(flat, rows * cols)
+    row, col = divmod(rest, cols)
+    return {"order": flat, "channel": channel, "row": row, "column": col}
+
+
+#: what can still differ between machines for an integer decoder: the thread count, the implementation
+#: (numpy int64 reference against torch float64), the device; there is no float left to nudge
+INTEGER_PERTURBATIONS = ("one thread", "numpy reference")
+
+
+@torch.no_grad()
+def integer_decode_check(model, image, pixels: bool = True) -> dict:
+    """Encode ``image`` with an ``autoencoder.IntegerHyperprior`` on this machine, then decode it as
+    another machine would (one thread; the numpy int64 reference): for each, the scale indexes that
+    differ from this machine's and (``pixels``) the decoded pixels that differ. The numpy reference
+    decodes the entropy part only unless the image is small (its integer g_s is slow)."""
+    if not isinstance(model, autoencoder.IntegerHyperprior):
+        raise TypeError("integer_decode_check needs an autoencoder.IntegerHyperprior")
+    x, (height, width) = _input(model.model, image)
+    out = model.compress(x)
+    (y_string,), (z_string,) = out["strings"]
+    y_hat, indexes = model.decode_y(y_string, z_string, out["shape"])
+    here = model.pixels(y_hat)[:height, :width] if pixels else None
+    result = {"indexes": int(indexes.size)}
+    threads = torch.get_num_threads()
+    for perturbation in INTEGER_PERTURBATIONS:
+        if perturbation == "one thread":
+            torch.set_num_threads(1)
+        else:
+            model.path = "numpy"
+        try:
+            other_y, other_indexes = model.decode_y(y_string, z_string, out["shape"])
+            row = {"index_flips": int((other_indexes != indexes).sum()),
+                   "latents_equal": bool(torch.equal(other_y, y_hat))}  # fmt: skip
+            if pixels and (perturbation == "one thread" or height * width <= 128 * 128):
+                there = model.pixels(other_y)[:height, :width]
+                row["pixel_differences"] = int((there != here).sum())
+        finally:
+            torch.set_num_threads(threads)
+            model.path = "torch"
+        result[perturbation] = row
+    return result

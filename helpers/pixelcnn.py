@@ -42,6 +42,9 @@ __all__ = [
     "build_model",
     "load_pretrained",
     "PixelCNNStreamError",
+    "IntegerPixelCNN",
+    "integer_bits_per_subpixel",
+    "load_integer",
 ]
 
 OUTPUTS = ("softmax", "logistic_mixture")
@@ -445,6 +448,8 @@ def compress(model: torch.nn.Module, image) -> bytes:
     """
     from . import entropy
 
+    if isinstance(model, IntegerPixelCNN):
+        return _compress_integer(model, image)
     x = _as_input(model, image)
     if x.shape[0] != 1:
         raise ValueError("compress codes one image")
@@ -494,6 +499,8 @@ def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
     device = next(model.parameters()).device
     words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
     decoder = constriction.stream.queue.RangeDecoder(words)
+    if isinstance(model, IntegerPixelCNN):
+        return _decompress_integer(model, decoder, height, width, pixels_crc)
     x = torch.zeros(1, model.channels, height, width, device=device)
     above = receptive_field(model)[0]
     with container.decoding(PixelCNNStreamError, "the range decoder"), torch.no_grad():
@@ -536,3 +543,275 @@ def load_pretrained(name: str, quality: int | None = None) -> torch.nn.Module:
     if quality is not None:
         raise ValueError(f"a lossless PixelCNN has no quality setting; got quality={quality!r}")
     return registry.load("pixelcnn", name, None, build_model)
+
+
+# ----------------------------------------------------------------------------- integer inference
+# Chapter 3's coder needs the same frequency tables in encoder and decoder. The float model gives them
+# on one machine (encoder and decoder repeat the same float operations), not across machines. The
+# integer form below computes them from integers only: the subpixels enter as u = 2p - 255 (1/255 is
+# folded into the first layer's weights), activations carry 16 fraction bits, tanh, sigmoid and exp
+# are tables read with linear interpolation (fixedpoint.Table, built in decimal arithmetic), and the
+# discretized logistic mixture's CDF at the 257 bin edges is summed in 24-bit fixed point.
+
+
+def _edges() -> np.ndarray:
+    """The 255 inner bin edges (2j - 256) / 255, j = 1..255, with 16 fraction bits, in integers."""
+    j = np.arange(1, 256, dtype=np.int64)
+    numerator = (2 * j - 256) << 16
+    return np.floor_divide(2 * numerator + 255, 2 * 255)  # round half up of numerator / 255
+
+
+class IntegerPixelCNN(torch.nn.Module):
+    """The integer (fixed-point) form of a GatedPixelCNN with a logistic-mixture output.
+
+    ``counts(pixels)`` gives the coder's integer frequency tables (…, 256) for every subpixel;
+    ``path`` "torch" (float64 tensors holding integers) or "numpy" (int64 reference) give the same.
+    ``compress``/``decompress`` accept it like a float model; its files decode on any machine.
+    """
+
+    FRACTION, WEIGHT_FRACTION, FIRST_WEIGHT_FRACTION, CDF_BITS = 16, 14, 24, 24
+    MEAN_LIMIT = 4  #: the mixture means are clamped to [-4, 4] (the data lie in [-1, 1])
+
+    def __init__(self, model: torch.nn.Module, path: str = "torch"):
+        super().__init__()
+        from . import fixedpoint
+
+        if not isinstance(model, GatedPixelCNN) or model.output != "logistic_mixture":
+            raise TypeError(
+                "the integer form exists for a GatedPixelCNN with a logistic-mixture output"
+            )
+        self.model = model.eval()
+        self.channels, self.output, self.mixtures = model.channels, model.output, model.mixtures
+        F_, W_ = self.FRACTION, self.WEIGHT_FRACTION
+
+        def masked(module):
+            weight = module.weight.detach().cpu().double()
+            if isinstance(module, MaskedConv2d):
+                weight = weight * module.mask.cpu().double()
+            return weight.numpy()
+
+        self.layers = []
+        for index, layer in enumerate(model.layers):
+            first = index == 0
+            f_in, w_in = (0, self.FIRST_WEIGHT_FRACTION) if first else (F_, W_)
+            scale = 1 / 255 if first else 1.0
+            self.layers.append({
+                "half": layer.half, "first": first,
+                "vertical": fixedpoint.conv_layer(layer.vertical, f_in, F_, w_in, masked(layer.vertical) * scale),
+                "horizontal": fixedpoint.conv_layer(
+                    layer.horizontal, f_in, F_, w_in, masked(layer.horizontal) * scale),
+                "link": fixedpoint.conv_layer(layer.link, F_, F_, W_),
+                "horizontal_out": fixedpoint.conv_layer(
+                    layer.horizontal_out, F_, F_, W_, masked(layer.horizontal_out)),
+            })  # fmt: skip
+        head = model.head
+        self.hidden = fixedpoint.conv_layer(head.hidden, F_, F_, W_, masked(head.hidden))
+        self.out = fixedpoint.conv_layer(head.out, F_, F_, W_, masked(head.out))
+        self.tanh = fixedpoint.Table("tanh", -8, 8, 8, F_)
+        self.sigmoid = fixedpoint.Table("sigmoid", -16, 16, 8, F_)
+        self.cdf = fixedpoint.Table("sigmoid", -16, 16, 8, self.CDF_BITS)
+        self.exp = fixedpoint.Table("exp", -7, 7, 8, F_)  # exp(-log_scale), log_scale in [-7, 7]
+        self.softmax_exp = fixedpoint.Table("exp", -16, 0, 8, self.CDF_BITS)
+        self.edges = _edges()
+        self.path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @path.setter
+    def path(self, value: str) -> None:
+        if value not in ("torch", "numpy"):
+            raise ValueError(f"path must be 'torch' or 'numpy', got {value!r}")
+        self._path = value
+
+    # the few array operations the network needs, for numpy int64 and torch float64 alike
+    @staticmethod
+    def _pad(x, left, right, top, bottom):
+        if isinstance(x, np.ndarray):
+            return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+        return F.pad(x, (left, right, top, bottom))
+
+    def _gate(self, x):
+        from . import fixedpoint
+
+        half = x.shape[1] // 2
+        a, b = x[:, :half], x[:, half:]
+        product = self.tanh.lookup(a, self.FRACTION) * self.sigmoid.lookup(b, self.FRACTION)
+        return fixedpoint.shift_round(product, self.FRACTION)
+
+    def parameters_of(self, u):
+        """The head's mixture parameters (B, C, 3K, H, W) with 16 fraction bits from u = 2p - 255."""
+        from . import fixedpoint
+
+        v = h = u
+        for layer in self.layers:
+            half = layer["half"]
+            v_features = fixedpoint.apply_conv(layer["vertical"], self._pad(v, half, half, half, 0))
+            shifted = self._pad(v_features, 0, 0, 1, 0)[:, :, :-1]
+            h_features = fixedpoint.apply_conv(layer["horizontal"], h) + fixedpoint.apply_conv(
+                layer["link"], shifted
+            )
+            v = self._gate(v_features)
+            h_next = fixedpoint.apply_conv(layer["horizontal_out"], self._gate(h_features))
+            h = h_next if layer["first"] else h_next + h
+        relu = (lambda t: np.maximum(t, 0)) if isinstance(u, np.ndarray) else torch.relu
+        params = fixedpoint.apply_conv(self.out, relu(fixedpoint.apply_conv(self.hidden, relu(h))))
+        batch, _, height, width = params.shape
+        return params.reshape(batch, self.channels, 3 * self.mixtures, height, width)
+
+    def counts_from_parameters(self, params):
+        """Integer frequencies (B, C, H, W, 256) >= 1 summing to FREQUENCY_TOTAL."""
+        from . import fixedpoint
+
+        numpy = isinstance(params, np.ndarray)
+        K, F_, B_ = self.mixtures, self.FRACTION, self.CDF_BITS
+        logits, means, log_scales = params[:, :, :K], params[:, :, K : 2 * K], params[:, :, 2 * K :]
+        limit = self.MEAN_LIMIT << F_
+        clip = np.clip if numpy else torch.clamp
+        means = clip(means, -limit, limit)
+        inverse = self.exp.lookup(-log_scales, F_)  # exp(-max(log_scale, -7)), 16 fraction bits
+        top = logits.max(axis=2, keepdims=True) if numpy else logits.amax(dim=2, keepdim=True)
+        weights = self.softmax_exp.lookup(logits - top, F_)  # exp(logit - max) with 24 bits
+        total = weights.sum(axis=2, keepdims=True) if numpy else weights.sum(dim=2, keepdim=True)
+        if numpy:
+            pi = (weights << B_) // total
+        else:
+            pi = torch.floor(
+                weights * 2.0**B_ / total
+            )  # exact: both < 2**53, IEEE division rounds,
+            pi = pi - (pi * total > weights * 2.0**B_).to(pi.dtype)  # corrected to the floor
+            pi = pi + ((pi + 1) * total <= weights * 2.0**B_).to(pi.dtype)
+        edges = (
+            self.edges
+            if numpy
+            else torch.from_numpy(self.edges.astype(np.float64)).to(params.device)
+        )
+        shape = (1, 1, 1, 1, 1, -1)
+        # (B, C, K, H, W, 255): the scaled distance of every inner edge from every component's mean
+        distance = edges.reshape(shape) - means[..., None]
+        t = fixedpoint.shift_round(inverse[..., None] * distance, F_)
+        cdf = self.cdf.lookup(t, F_)  # sigmoid with 24 bits
+        mixture = (pi[..., None] * cdf).sum(axis=2) if numpy else (pi[..., None] * cdf).sum(dim=2)
+        mixture = fixedpoint.shift_round(mixture, B_)  # (B, C, H, W, 255), 24 bits, non-decreasing
+        if numpy:
+            zeros = np.zeros(mixture.shape[:-1] + (1,), np.int64)
+            full = np.concatenate([zeros, mixture, zeros + (1 << B_)], axis=-1)
+            mass = np.maximum(np.diff(full, axis=-1), 0)
+        else:
+            zeros = torch.zeros(
+                mixture.shape[:-1] + (1,), dtype=mixture.dtype, device=mixture.device
+            )
+            full = torch.cat([zeros, mixture, zeros + 2.0**B_], dim=-1)
+            mass = torch.clamp_min(full[..., 1:] - full[..., :-1], 0)
+        free = FREQUENCY_TOTAL - 256
+        counts = fixedpoint.shift_round(mass * free, 0)
+        counts = (counts >> B_) + 1 if numpy else torch.floor(counts * (1.0 / 2**B_)) + 1
+        remainder = (
+            FREQUENCY_TOTAL - counts.sum(axis=-1) if numpy else FREQUENCY_TOTAL - counts.sum(-1)
+        )
+        counts[..., 0] += remainder
+        return counts
+
+    def counts(self, pixels) -> np.ndarray:
+        """Frequencies (C, H, W, 256) int64 of every subpixel of a uint8 image (H, W, C) or (H, W),
+        from one parallel pass (equal to the row-by-row passes of the coder: the arithmetic is exact)."""
+        u = self._input(pixels)
+        return self._counts(u)[0]
+
+    def _input(self, pixels) -> np.ndarray:
+        array = images.as_uint8(pixels)
+        array = array[..., None] if array.ndim == 2 else array
+        if array.shape[2] != self.channels:
+            raise ValueError(
+                f"the model codes {self.channels} channel(s), the image has {array.shape[2]}"
+            )
+        return (2 * array.astype(np.int64) - 255).transpose(2, 0, 1)[None]
+
+    def _counts(self, u: np.ndarray, rows: slice | None = None, columns=slice(None)) -> np.ndarray:
+        if self.path == "numpy":
+            params = self.parameters_of(u)
+            params = params if rows is None else params[..., rows, columns]
+            return self.counts_from_parameters(params)
+        device = next(self.model.parameters()).device
+        with torch.no_grad():
+            params = self.parameters_of(torch.from_numpy(u.astype(np.float64)).to(device))
+            params = params if rows is None else params[..., rows, columns]
+            return self.counts_from_parameters(params).cpu().numpy().astype(np.int64)
+
+    def row_counts(
+        self, u: np.ndarray, row: int, above: int, column: int | None = None
+    ) -> np.ndarray:
+        """Frequencies (C, W, 256) of one row from the rows that can influence it (the coder's pass);
+        (C, 256) of one pixel when ``column`` is given (the decoder's pass)."""
+        top = max(0, row - above)
+        if column is None:
+            return self._counts(u[:, :, top : row + 1], slice(-1, None))[0, :, 0]
+        return self._counts(u[:, :, top : row + 1], slice(-1, None), slice(column, column + 1))[
+            0, :, 0, 0
+        ]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+def integer_bits_per_subpixel(model: IntegerPixelCNN, image, rows_per_pass: int = 16) -> float:
+    """The exact code length of ``image`` under the integer model's frequency tables, in bits per
+    subpixel (what its files cost, less the header and the coder's flush), in strips of rows."""
+    u = model._input(image)
+    above = receptive_field(model.model)[0]
+    height = u.shape[2]
+    values = ((u[0] + 255) // 2).astype(np.int64)  # (C, H, W)
+    bits = 0.0
+    for start in range(0, height, rows_per_pass):
+        stop = min(height, start + rows_per_pass)
+        top = max(0, start - above)
+        counts = model._counts(u[:, :, top:stop], slice(start - top, None))[0]  # (C, rows, W, 256)
+        chosen = np.take_along_axis(counts, values[:, start:stop, :, None], axis=-1)[..., 0]
+        bits += float(-np.log2(chosen / FREQUENCY_TOTAL).sum())
+    return bits / values.size
+
+
+def load_integer(name: str = "gated") -> IntegerPixelCNN:
+    """The integer form of a shipped PixelCNN (``load_pretrained(name)``), derived exactly from its
+    float weights; its files decode to the same pixels on any machine."""
+    return IntegerPixelCNN(load_pretrained(name))
+
+
+def _compress_integer(model: IntegerPixelCNN, image) -> bytes:
+    from . import entropy
+
+    array = images.as_uint8(image)
+    u = model._input(array)
+    height, width = u.shape[2:]
+    if height > 0xFFFF or width > 0xFFFF:
+        raise ValueError(f"images are at most 65535 pixels on a side, got {height} x {width}")
+    above = receptive_field(model.model)[0]
+    rows = [model.row_counts(u, row, above).transpose(1, 0, 2) for row in range(height)]
+    counts = np.stack(rows).reshape(-1, 256)  # raster order, R G B within a pixel
+    symbols = ((u[0] + 255) // 2).transpose(1, 2, 0).reshape(-1)
+    payload = entropy.fast_encode(symbols, counts / FREQUENCY_TOTAL)
+    pixels = array[..., None] if array.ndim == 2 else array
+    header = struct.pack(_HEADER, height, width, model.channels, container.fingerprint(model),
+                         container.content_crc(pixels))  # fmt: skip
+    return container.pack(_MAGIC, _VERSION, header, payload)
+
+
+def _decompress_integer(model: IntegerPixelCNN, decoder, height, width, pixels_crc) -> np.ndarray:
+    import constriction
+
+    u = np.zeros((1, model.channels, height, width), dtype=np.int64)
+    above = receptive_field(model.model)[0]
+    with container.decoding(PixelCNNStreamError, "the range decoder"):
+        for row in range(height):
+            for col in range(width):
+                for channel in range(model.channels):
+                    counts = model.row_counts(u, row, above, col)[channel]
+                    coder_model = constriction.stream.model.Categorical(
+                        counts / FREQUENCY_TOTAL, perfect=False
+                    )
+                    value = int(decoder.decode(coder_model))
+                    u[0, channel, row, col] = 2 * value - 255
+    out = ((u[0] + 255) // 2).transpose(1, 2, 0).astype(np.uint8)
+    container.check_content(pixels_crc, PixelCNNStreamError, out)
+    return out[..., 0] if model.channels == 1 else out

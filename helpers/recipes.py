@@ -83,20 +83,38 @@ def autoencoder_recipe(
     N: int | None = None,
     M: int | None = None,
     init_from: str | Path | None = None,
+    training_data: str = "bsds500",
     seed: int = 0,
     progress: bool = True,
 ) -> training.History:
     """Train a codec with R + λD (``autoencoder.RateDistortionLoss``), then fit its quantiles.
 
     A resumed run draws fresh crops (the crop seed is offset by the step it resumes from);
-    ``init_from`` starts from another checkpoint (the fine-tuned qualities).
+    ``init_from`` starts from another checkpoint (the fine-tuned qualities; another architecture's
+    checkpoint gives the parameters whose names and shapes match, e.g. g_a and g_s of a scale
+    hyperprior for a mean-scale one). ``training_data``: "bsds500" (300 photos) or
+    "bsds500+imagenet" (plus the 1,000 ImageNet sample photos; never Kodak).
     """
     config.seed_everything(seed)
     model = autoencoder.build_model(name, N, M)
     if init_from is not None and not Path(checkpoint_path).is_file():
-        state = torch.load(init_from, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-    crops = data.RandomCrops(data.bsds500("all"), crop_size=crop_size, seed=seed)
+        state = torch.load(init_from, map_location="cpu", weights_only=True)["model"]
+        own = model.state_dict()
+        matching = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+        if len(matching) == len(state) == len(own):
+            model.load_state_dict(state)
+        elif not matching:
+            raise ValueError(f"{init_from}: no parameter matches a {name} model")
+        else:
+            model.load_state_dict(matching, strict=False)
+    sources = {"bsds500": "BSDS500 train+val (300 images)",
+               "bsds500+imagenet": "BSDS500 train+val (300) + ImageNet sample photos (1,000)"}  # fmt: skip
+    if training_data not in sources:
+        raise ValueError(f"training_data must be one of {sorted(sources)}, got {training_data!r}")
+    pictures = list(data.bsds500("all"))
+    if training_data == "bsds500+imagenet":
+        pictures += [p for p, _, _ in data.imagenet_samples() if min(p.shape[:2]) >= crop_size]
+    crops = data.RandomCrops(pictures, crop_size=crop_size, seed=seed)
     criterion = autoencoder.RateDistortionLoss(lmbda)
     # The entropy bottleneck's quantiles do not enter the R + lambda D loss (training adds noise,
     # it does not round); they only bound the CDF tables of the real coder, so they are fitted
@@ -120,7 +138,7 @@ def autoencoder_recipe(
         "lr": lr,
         "lr_drop_at": lr_drop_at,
         "init_from": None if init_from is None else Path(init_from).name,
-        "data": "BSDS500 train+val (300 images)",
+        "data": sources[training_data],
     }
     history = training.run_recipe(
         model, lambda start: crops.batches(batch_size, seed=seed + start), loss_fn, num_steps,
@@ -297,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
             command.add_argument("--N", type=int)
             command.add_argument("--M", type=int)
             command.add_argument("--init-from")
+            command.add_argument("--training-data", choices=["bsds500", "bsds500+imagenet"])
         if family == "filters":
             command.add_argument("--max-images", type=int)
         if family == "adapter":

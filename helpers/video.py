@@ -187,11 +187,19 @@ def _loop_filter(kind: str | None, model, frame: np.ndarray, quality: int) -> np
         return frame
     if kind == "deblock":
         return filters.deblock(frame, quality)
+    if isinstance(model, filters.IntegerFilter):  # integers only: the same reference everywhere
+        return model.filter_luma(frame, quality)
     return filters.apply(model, frame, quality)
+
+
+#: a shipped filter's name with this suffix is its integer form (filters.load_integer)
+INTEGER_SUFFIX = "-int"
 
 
 @cache
 def _shipped_filter(name: str) -> torch.nn.Module:
+    if name.endswith(INTEGER_SUFFIX):
+        return filters.load_integer(name[: -len(INTEGER_SUFFIX)])
     return filters.load_pretrained(name)
 
 
@@ -201,6 +209,7 @@ def _filter_kind(loop_filter) -> tuple[str | None, torch.nn.Module | None, str]:
         return loop_filter, None, ""
     if isinstance(loop_filter, str):
         names = [key.split("/")[1] for key in registry.shipped("filters")]
+        names += [name + INTEGER_SUFFIX for name in names if name == "conditioned"]
         if loop_filter not in names:
             raise ValueError(
                 f"loop_filter must be None, 'deblock', a shipped filter {names} or a module, "
@@ -300,7 +309,8 @@ def encode(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
     Args:
         quality: chapter 1's JPEG quality, 1..100, scaling the luma table for every residual.
         loop_filter: None, 'deblock' (the classical filter), a shipped learned filter's name
-            ('conditioned'), or any filter module (then ``decode`` needs the same module).
+            ('conditioned', or 'conditioned-int': its integer form, whose references are the same
+            on every machine), or any filter module (then ``decode`` needs the same module).
         mode: 'none', 'post' (filter the displayed frames only) or 'in-loop' (filter the
             reconstruction before it becomes the next frame's reference, and display that).
     """

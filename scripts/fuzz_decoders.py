@@ -49,6 +49,7 @@ def _coders() -> dict:
         lambda: autoencoder.load_pretrained("bmshj2018-factorized", 1),
         lambda: autoencoder.build_model("bmshj2018-factorized", 8, 12).eval().update(force=True),
     )
+    integer = autoencoder.load_integer("bmshj2018-hyperprior", 1)
     torch.manual_seed(0)
     tiny_pixelcnn = pixelcnn.build_model("gated", hidden=6, num_layers=2).eval()
     roi_map = np.zeros(photo.shape[:2], np.float32)
@@ -78,6 +79,22 @@ def _coders() -> dict:
         ),
         "video": (
             lambda: video.encode(frames, 30, "deblock"),
+            video.decode,
+            video.VideoStreamError,
+        ),
+        # the integer decoders of chapter 4, section 10 (the shipped models only)
+        "autoencoder-integer": (
+            lambda: autoencoder.compress(integer, photo),
+            lambda data: autoencoder.decompress(integer, data),
+            autoencoder.AutoencoderStreamError,
+        ),
+        "roi-learned-integer": (
+            lambda: roi.learned.compress(integer, photo, roi_map),
+            lambda data: roi.learned.decompress(integer, data),
+            roi.learned.LearnedROIStreamError,
+        ),
+        "video-integer": (
+            lambda: video.encode(frames, 30, "conditioned-int"),
             video.decode,
             video.VideoStreamError,
         ),
@@ -130,7 +147,7 @@ def fuzz(name: str, count: int, seed: int = 0) -> dict:
 
 
 DECODERS = ("jpeg", "pixelcnn", "autoencoder-hyperprior", "autoencoder-factorized", "roi-learned",
-            "video")  # fmt: skip
+            "video", "autoencoder-integer", "roi-learned-integer", "video-integer")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -124,6 +124,13 @@ def main(argv: list[str] | None = None) -> dict:
         video._shipped_filter = original
     report["video_learned_in_loop"] = video_rows
     print(json.dumps(video_rows), flush=True)
+    # the integer decoders (chapter 4, section 10): every golden file on the GPU must give its pixels
+    from helpers import golden
+
+    rows = [r for r in golden.verify() if r["configuration"] == "torch, cuda"]
+    report["golden_on_gpu"] = {"files": len(rows), "exact": sum(r["ok"] for r in rows),
+                               "failed": [r["file"] for r in not_ok] if (not_ok := [r for r in rows if not r["ok"]]) else []}  # fmt: skip
+    print(json.dumps(report["golden_on_gpu"]), flush=True)
     if args.out:
         with open(args.out, "w") as handle:
             json.dump(report, handle, indent=1)

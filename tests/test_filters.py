@@ -138,3 +138,32 @@ def test_stored_filter_study_meets_the_chapter_goals():
     runs = study["foreman"]["runs"]
     assert all(p["decoder_bit_exact"] for points in runs.values() for p in points)
     assert study["foreman"]["bd"]["learned: in-loop vs post"]["bd_rate_percent"] < 0
+
+
+def test_the_integer_filter_matches_its_float_model_and_itself_on_every_path():
+    import skimage.color
+    import skimage.data
+
+    from helpers import jpeg
+
+    grey = np.round(skimage.color.rgb2gray(skimage.data.astronaut()[:67, :90]) * 255).astype(
+        np.uint8
+    )
+    decoded, _ = jpeg.round_trip(grey, 20)
+    integer = filters.load_integer("conditioned")
+    out = integer.filter_luma(decoded, 20)
+    float_out = filters.apply(integer.model, decoded, 20)
+    assert out.shape == grey.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - float_out).max() <= 1
+    assert (out != float_out).mean() < 0.01
+    integer.path = "numpy"
+    try:
+        assert np.array_equal(integer.filter_luma(decoded, 20), out)
+    finally:
+        integer.path = "torch"
+    with pytest.raises(ValueError, match="uint8"):
+        integer.filter_luma(decoded.astype(float), 20)
+    with pytest.raises(ValueError, match="quality"):
+        integer.filter_luma(decoded, 0)
+    with pytest.raises(TypeError, match="conditioned"):
+        filters.IntegerFilter(filters.build_model("dncnn"))

@@ -224,3 +224,42 @@ def test_stored_lossless_study_meets_the_chapter_goals():
     trips = study["round_trips"]
     assert len(trips) >= 3 and all(t["bit_exact"] and t["overhead"] < 0.01 for t in trips)
     assert {t["size"] for t in trips} >= {32, 64}
+
+
+def test_the_integer_pixelcnn_agrees_with_itself_everywhere_and_with_the_float_model_in_rate():
+    import skimage.data
+
+    integer = pixelcnn.load_integer("gated")
+    crop = skimage.data.astronaut()[200:232, 200:232]
+    counts = integer.counts(crop)  # one parallel pass
+    assert counts.shape == (3, 32, 32, 256) and counts.min() >= 1
+    assert (counts.sum(-1) == pixelcnn.FREQUENCY_TOTAL).all()
+    u = integer._input(crop)
+    above = pixelcnn.receptive_field(integer.model)[0]
+    for row in (0, 17, 31):  # the coder's row passes give the same integers
+        assert np.array_equal(integer.row_counts(u, row, above), counts[:, row])
+    assert np.array_equal(integer.row_counts(u, 9, above, column=5), counts[:, 9, 5])
+    small = integer.counts(crop[:12, :12])
+    integer.path = "numpy"
+    try:
+        assert np.array_equal(integer.counts(crop[:12, :12]), small)
+    finally:
+        integer.path = "torch"
+    float_bits = pixelcnn.bits_per_subpixel(integer.model, crop)
+    integer_bits = pixelcnn.integer_bits_per_subpixel(integer, crop)
+    assert abs(integer_bits / float_bits - 1) < 0.02, (integer_bits, float_bits)
+
+
+def test_integer_pixelcnn_files_round_trip_and_are_refused_elsewhere():
+    import skimage.data
+
+    integer = pixelcnn.load_integer("gated")
+    crop = skimage.data.coffee()[100:104, 100:105]
+    data = pixelcnn.compress(integer, crop)
+    assert np.array_equal(pixelcnn.decompress(integer, data), crop)
+    with pytest.raises(pixelcnn.PixelCNNStreamError, match="another model"):
+        pixelcnn.decompress(integer.model, data)
+    with pytest.raises(pixelcnn.PixelCNNStreamError):
+        pixelcnn.decompress(integer, data[:-4])
+    with pytest.raises(TypeError, match="logistic-mixture"):
+        pixelcnn.IntegerPixelCNN(pixelcnn.build_model("gated", hidden=6, num_layers=2))

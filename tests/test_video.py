@@ -121,3 +121,22 @@ def test_a_shipped_filter_is_named_in_the_file_and_decoded_from_the_bytes_alone(
     frames = _moving_frames(count=2)
     encoded = video.analyze(frames, 20, "conditioned", mode="in-loop")
     np.testing.assert_array_equal(video.decode(encoded.data), encoded.displayed)
+
+
+def test_the_integer_loop_filter_keeps_encoder_and_decoder_references_identical_on_every_path():
+    frames = _moving_frames(count=3)
+    encoded = video.analyze(frames, 20, "conditioned-int", mode="in-loop")
+    assert np.array_equal(video.decode(encoded.data), encoded.displayed)
+    filter_ = video._shipped_filter("conditioned-int")
+    filter_.path = "numpy"
+    try:
+        assert np.array_equal(video.decode(encoded.data), encoded.displayed)
+    finally:
+        filter_.path = "torch"
+    float_run = video.analyze(frames, 20, "conditioned", mode="in-loop")
+    gap = abs(
+        video.luma_psnr(frames, encoded.displayed) - video.luma_psnr(frames, float_run.displayed)
+    )
+    assert gap < 0.05
+    with pytest.raises(ValueError, match="conditioned-int"):
+        video.encode(frames, 20, "dncnn-int")

@@ -13,7 +13,10 @@ the code plane is deflated (zlib). For a Kodak image that is 96 cells, a few doz
     data = roi.learned.compress_for_size(model, image, roi_map, target_bytes=len(uniform))
 
 Only scale-hyperprior models qualify (``bmshj2018-hyperprior``): a factorized prior has no scale to
-divide, so a step on y would leave its entropy model mismatched.
+divide, so a step on y would leave its entropy model mismatched. With ``autoencoder.load_integer``'s
+model every step is an integer (16 fraction bits, from a table computed in decimal arithmetic), the
+indexes compare scale · 2^16 with threshold · step in integers, and the file decodes to the same pixels
+on any machine (chapter 4, section 10).
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import budget, container, images
+from .. import autoencoder, budget, container, images
 from .maps import check_roi_map
 
 __all__ = [
     "GRID",
     "step_codes",
     "steps_from_codes",
+    "integer_steps_from_codes",
     "read_steps",
     "compress",
     "decompress",
@@ -50,6 +54,12 @@ class LearnedROIStreamError(container.StreamError):
 
 
 def _check_model(model) -> None:
+    if isinstance(model, autoencoder.IntegerHyperprior):
+        if model.kind != "hyperprior":
+            raise ValueError(
+                "ROI with a latent step needs a scale hyperprior, not a mean-scale one"
+            )
+        return
     needed = ("g_a", "g_s", "h_a", "h_s", "gaussian_conditional", "entropy_bottleneck")
     if not all(hasattr(model, name) for name in needed) or hasattr(model, "context_prediction"):
         raise ValueError(
@@ -76,6 +86,27 @@ def steps_from_codes(codes: np.ndarray, latent_shape: tuple[int, int]) -> torch.
     """The per-position step Δ (1, 1, h, w) of the latent from the cell codes."""
     steps = torch.from_numpy(2.0 ** ((codes.astype(np.float32) - 128) / 16))
     steps = steps.repeat_interleave(GRID, 0).repeat_interleave(GRID, 1)
+    return steps[: latent_shape[0], : latent_shape[1]][None, None]
+
+
+def _step_table() -> np.ndarray:
+    """round(2**16 · 2**((code - 128) / 16)) for the 256 codes, computed in decimal arithmetic (40
+    digits, the same on every machine; libm's pow may differ in its last bit)."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as context:
+        context.prec = 40
+        values = [Decimal(2) ** (Decimal(code - 128) / 16 + 16) for code in range(256)]
+        return np.array([int(v.to_integral_value()) for v in values], dtype=np.int64)
+
+
+_STEP_TABLE = _step_table()
+
+
+def integer_steps_from_codes(codes: np.ndarray, latent_shape: tuple[int, int]) -> np.ndarray:
+    """The integer decoder's step per latent position (1, 1, h, w), with 16 fraction bits."""
+    steps = _STEP_TABLE[codes.astype(np.int64)]
+    steps = steps.repeat(GRID, 0).repeat(GRID, 1)
     return steps[: latent_shape[0], : latent_shape[1]][None, None]
 
 
@@ -111,6 +142,8 @@ def compress(model, image, roi_map, strength: float = 2.0, offset: float = 0.0) 
     roi_padded = np.pad(
         check_roi_map(roi_map), ((0, x.shape[2] - height), (0, x.shape[3] - width)), "edge"
     )
+    if isinstance(model, autoencoder.IntegerHyperprior):
+        return _compress_integer(model, x, roi_padded, (height, width), strength, offset)
     with torch.no_grad():
         y = model.g_a(x)
         z = model.h_a(torch.abs(y))
@@ -128,6 +161,33 @@ def compress(model, image, roi_map, strength: float = 2.0, offset: float = 0.0) 
     return container.pack(_MAGIC, _VERSION, header, packed + y_strings[0] + z_strings[0])
 
 
+def _compress_integer(model, x, roi_padded, size, strength, offset) -> bytes:
+    """``compress`` for an IntegerHyperprior: the steps, the indexes and y_hat in integers."""
+    height, width = size
+    with torch.no_grad():
+        y = model.model.g_a(x)
+        z = model.model.h_a(torch.abs(y))
+    z_symbols = torch.round(z - model.medians.to(z.device)[None, :, None, None])
+    z_symbols = z_symbols.cpu().numpy().astype(np.int64)
+    z_string = model.z_coder.encode(z_symbols, model._z_symbols_and_indexes(z.shape[-2:]))
+    codes = step_codes(roi_padded, y.shape[-2:], strength, offset)
+    steps_q = integer_steps_from_codes(codes, y.shape[-2:])
+    indexes, _ = model.entropy_parameters(z_symbols, steps_q)
+    y_symbols = np.round(y.cpu().numpy().astype(np.float64) / (steps_q / 2.0**16)).astype(np.int64)
+    y_string = model.y_coder.encode(y_symbols, indexes)
+    y_hat = model._y_hat(model.y_coder.decode(y_string, indexes), None, steps_q)
+    packed = _pack(codes)
+    latent_crc = container.content_crc(np.array([height, width]), y_hat)
+    header = struct.pack(_HEADER, height, width, y.shape[1], container.fingerprint(model),
+                         latent_crc, len(packed), len(y_string))  # fmt: skip
+    return container.pack(_MAGIC, _VERSION, header, packed + y_string + z_string)
+
+
+def _latent_channels(model) -> int:
+    inner = model.model if isinstance(model, autoencoder.IntegerHyperprior) else model
+    return int(inner.g_a[-1].out_channels)
+
+
 def _parse(data: bytes, model=None):
     header, payload = container.unpack(data, _MAGIC, _VERSION, LearnedROIStreamError)
     fields = container.read_fields(header, _HEADER, LearnedROIStreamError)
@@ -135,9 +195,9 @@ def _parse(data: bytes, model=None):
     if not height or not width or code_bytes + y_length >= len(payload):
         raise LearnedROIStreamError(f"inconsistent header {fields}")
     if model is not None:
-        if channels != model.g_a[-1].out_channels:
+        if channels != _latent_channels(model):
             raise LearnedROIStreamError(
-                f"stream for M={channels} latent channels; the model has {model.g_a[-1].out_channels}"
+                f"stream for M={channels} latent channels; the model has {_latent_channels(model)}"
             )
         container.check_fingerprint(model, print_, LearnedROIStreamError)
     (lh, lw), (zh, zw) = _shapes(height, width)
@@ -159,6 +219,14 @@ def decompress(model, data: bytes) -> np.ndarray:
     """
     _check_model(model)
     (height, width, lh, lw, zh, zw, latent_crc), codes, y_string, z_string = _parse(data, model)
+    if isinstance(model, autoencoder.IntegerHyperprior):
+        with container.decoding(LearnedROIStreamError):
+            z_symbols = model.z_coder.decode(z_string, model._z_symbols_and_indexes((zh, zw)))
+            steps_q = integer_steps_from_codes(codes, (lh, lw))
+            indexes, _ = model.entropy_parameters(z_symbols, steps_q)
+            y_hat = model._y_hat(model.y_coder.decode(y_string, indexes), None, steps_q)
+        container.check_content(latent_crc, LearnedROIStreamError, np.array([height, width]), y_hat)
+        return model.pixels(y_hat)[:height, :width]
     device = next(model.parameters()).device
     with container.decoding(LearnedROIStreamError), torch.no_grad():
         z_hat = model.entropy_bottleneck.decompress([z_string], (zh, zw))
