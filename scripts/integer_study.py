@@ -1,6 +1,6 @@
 """What the integer forms cost (chapter 4, section 10; issue "files that decode on another machine").
 
-    WORKBENCH_DATA=../shared/data python scripts/integer_study.py [pixelcnn] [filter] [hyperprior]
+    WORKBENCH_DATA=../shared/data python scripts/integer_study.py [pixelcnn] [filter] [hyperprior] [timing]
 
 - pixelcnn: bits per subpixel on central 128 x 128 crops of all 24 Kodak images (and the whole of kodim01)
   of the shipped gated PixelCNN: the float model's
@@ -10,6 +10,7 @@
   integer form, at chapter 5's qualities: bytes, PSNR, BD-rate, decode time, bit-exact decoding.
 - hyperprior: the BD-rate of the integer hyperprior against the float one on Kodak (real bytes) and the
   decode times, from the rows scripts/determinism_study.py wrote.
+- timing: decode times of both forms measured alone (benchmarks/bench_integer.py's measurement).
 Writes helpers/reference/integer_study.json (the parts run are replaced, the others kept).
 """
 
@@ -148,13 +149,24 @@ def hyperprior_study() -> dict:
     }
 
 
+def timing_study() -> dict:
+    """Decode times of the float and integer forms, measured alone (benchmarks/bench_integer.py)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_integer
+
+    rows = bench_integer.measure()
+    return {"seconds": rows, "ratio": {k: v["integer"] / v["float"] for k, v in rows.items()},
+            "note": "best of 2-3 decodes, 2 threads, nothing else running"}  # fmt: skip
+
+
 def main() -> None:
     config.set_num_threads(2)
-    parts = sys.argv[1:] or ["pixelcnn", "filter", "hyperprior"]
+    parts = sys.argv[1:] or ["pixelcnn", "filter", "hyperprior", "timing"]
     result = json.loads(OUT.read_text()) if OUT.is_file() else {}
     result["command"] = "WORKBENCH_DATA=../shared/data python scripts/integer_study.py"
     result["machine"] = config.machine()
-    studies = {"pixelcnn": pixelcnn_study, "filter": filter_study, "hyperprior": hyperprior_study}
+    studies = {"pixelcnn": pixelcnn_study, "filter": filter_study, "hyperprior": hyperprior_study,
+               "timing": timing_study}  # fmt: skip
     for part in parts:
         result[part] = studies[part]()
         OUT.write_text(json.dumps(result, indent=1) + "\n")
