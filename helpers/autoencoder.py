@@ -513,7 +513,7 @@ class _Coder:
         return np.asarray(values, dtype=np.int64).reshape(indexes.shape)
 
 
-class IntegerHyperprior(torch.nn.Module):
+class IntegerHyperprior(fixedpoint.TwoPaths, torch.nn.Module):
     """A scale or mean-scale hyperprior whose decoder is integer (Ballé, Johnston & Minnen 2019).
 
     The encoder's analysis transforms g_a and h_a stay float (what they compute is sent). Everything
@@ -550,16 +550,6 @@ class IntegerHyperprior(torch.nn.Module):
         # index = (L - 1) - #{i < L - 1 : scale <= table_i}  (CompressAI's build_indexes, in integers)
         table = model.gaussian_conditional.scale_table.detach().cpu().numpy().astype(np.float64)
         self.thresholds = np.floor(table[:-1] * 2.0 ** h_s_fractions[-1]).astype(np.int64)
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @path.setter
-    def path(self, value: str) -> None:
-        if value not in ("torch", "numpy"):
-            raise ValueError(f"path must be 'torch' or 'numpy', got {value!r}")
-        self._path = value
 
     def _run(self, network: fixedpoint.IntegerNetwork, x_q: np.ndarray) -> np.ndarray:
         if self.path == "numpy":

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import images, jpeg, metrics, registry
+from . import fixedpoint, images, jpeg, metrics, registry
 
 __all__ = [
     "deblock",
@@ -278,7 +278,7 @@ def load_pretrained(name: str, quality: int | None = None) -> nn.Module:
 # every activation has 16 fraction bits, and the filtered pixel is p - round(correction), clamped.
 
 
-class IntegerFilter(nn.Module):
+class IntegerFilter(fixedpoint.TwoPaths, nn.Module):
     """The integer (fixed-point) form of a ConditionedDnCNN: ``filter_luma(luma, quality)`` gives the
     same uint8 plane on every machine; ``path`` "torch" (float64 holding integers) or "numpy" (int64
     reference). The float model stays inside (its parameters are the fingerprint)."""
@@ -307,16 +307,6 @@ class IntegerFilter(nn.Module):
         weights = [self.FIRST_WEIGHT_FRACTION] + [self.WEIGHT_FRACTION] * (count - 1)
         self.network = fixedpoint.convert(scaled, fractions, weights)
         self.path = path
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @path.setter
-    def path(self, value: str) -> None:
-        if value not in ("torch", "numpy"):
-            raise ValueError(f"path must be 'torch' or 'numpy', got {value!r}")
-        self._path = value
 
     def filter_luma(self, luma: np.ndarray, quality: int) -> np.ndarray:
         """Filter a uint8 (H, W) plane coded at ``quality``: uint8 (H, W), in integers only."""

@@ -45,6 +45,7 @@ __all__ = [
     "conv_layer",
     "apply_conv",
     "Table",
+    "TwoPaths",
 ]
 
 #: every integer a float64 holds exactly lies below this
@@ -482,3 +483,20 @@ class Table:
         upper = torch.clamp_max(index + 1, self.values.size - 1)
         base, top = values[index.long()], values[upper.long()]
         return base + shift_round((top - base) * rest, step)
+
+
+class TwoPaths:
+    """The ``path`` switch of an integer coder: "torch" (float64 tensors holding integers, on the model's
+    device) or "numpy" (the int64 reference). Both give the same integers."""
+
+    _path = "torch"
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @path.setter
+    def path(self, value: str) -> None:
+        if value not in ("torch", "numpy"):
+            raise ValueError(f"path must be 'torch' or 'numpy', got {value!r}")
+        self._path = value

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import container, images, registry
+from . import container, fixedpoint, images, registry
 
 __all__ = [
     "channel_groups",
@@ -561,7 +561,7 @@ def _edges() -> np.ndarray:
     return np.floor_divide(2 * numerator + 255, 2 * 255)  # round half up of numerator / 255
 
 
-class IntegerPixelCNN(torch.nn.Module):
+class IntegerPixelCNN(fixedpoint.TwoPaths, torch.nn.Module):
     """The integer (fixed-point) form of a GatedPixelCNN with a logistic-mixture output.
 
     ``counts(pixels)`` gives the coder's integer frequency tables (…, 256) for every subpixel;
@@ -614,16 +614,6 @@ class IntegerPixelCNN(torch.nn.Module):
         self.softmax_exp = fixedpoint.Table("exp", -16, 0, 8, self.CDF_BITS)
         self.edges = _edges()
         self.path = path
-
-    @property
-    def path(self) -> str:
-        return self._path
-
-    @path.setter
-    def path(self, value: str) -> None:
-        if value not in ("torch", "numpy"):
-            raise ValueError(f"path must be 'torch' or 'numpy', got {value!r}")
-        self._path = value
 
     # the few array operations the network needs, for numpy int64 and torch float64 alike
     @staticmethod
