@@ -27,12 +27,15 @@ def main() -> None:
         print(f"{side:>4d}^2 {encode:9.2f} {decode:9.2f} {1000 * decode / side**2:9.1f}")
 
     print("\nAutoencoders on kodim23 (768x512), quality 3: real bytes")
-    for name in ("bmshj2018-factorized", "bmshj2018-hyperprior"):
+    for name in ("bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"):
         net = autoencoder.load_pretrained(name, 3)
         stream = autoencoder.compress(net, photo)
         encode = best_of(lambda net=net: autoencoder.compress(net, photo), 2)
         decode = best_of(lambda net=net, s=stream: autoencoder.decompress(net, s), 2)
-        print(f"{name:22s} compress {encode:5.2f} s  decompress {decode:5.2f} s")
+        print(
+            f"{name:22s} compress {encode:5.2f} s  decompress {decode:5.2f} s  "
+            f"({8 * len(stream) / (768 * 512):.3f} bpp)"
+        )
 
     print("\nFilters on kodim23 (768x512) coded at quality 10")
     decoded, _ = jpeg.round_trip(photo, 10)

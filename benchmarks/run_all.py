@@ -20,6 +20,7 @@ BENCHMARKS = [
     "bench_compressed_domain",
     "bench_machine_coding",
     "bench_integer",
+    "bench_lossless",
     "bench_fuzz",
 ]
 

@@ -359,8 +359,10 @@ def fast_encode(symbols, probabilities) -> bytes:
     distribution for all symbols (1-D) or one per symbol (2-D, rows summing to 1)."""
     import constriction
 
-    symbols = np.asarray(symbols, dtype=np.int32)
-    probabilities = np.asarray(probabilities, dtype=np.float64)
+    symbols = np.ascontiguousarray(symbols, dtype=np.int32)
+    # constriction reads the buffer as C-ordered rows: a transposed (Fortran-ordered) table would be
+    # read column by column, silently
+    probabilities = np.ascontiguousarray(probabilities, dtype=np.float64)
     encoder = constriction.stream.queue.RangeEncoder()
     if probabilities.ndim == 1:
         encoder.encode(symbols, constriction.stream.model.Categorical(probabilities, perfect=False))
@@ -379,7 +381,7 @@ def fast_decode(data: bytes, num_symbols: int, probabilities) -> np.ndarray:
         raise ValueError("constriction streams are whole 32-bit words")
     words = np.frombuffer(data, dtype="<u4").astype(np.uint32)
     decoder = constriction.stream.queue.RangeDecoder(words)
-    probabilities = np.asarray(probabilities, dtype=np.float64)
+    probabilities = np.ascontiguousarray(probabilities, dtype=np.float64)
     if probabilities.ndim == 1:
         return decoder.decode(
             constriction.stream.model.Categorical(probabilities, perfect=False), num_symbols

@@ -184,11 +184,18 @@ def _as_batch(image) -> tuple[torch.Tensor, bool]:
 
 
 def _filter(x: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
-    """Separable Gaussian filtering of every channel, 'valid' (no padding)."""
+    """Separable Gaussian filtering of every channel, 'valid' (no padding): a 1 x 11 then an 11 x 1
+    depthwise convolution (22 multiplies per value instead of 121 for the 2-D window).
+
+    The maps are laid out channels-last (N, H, W, C in memory): a depthwise convolution then reads
+    every channel of a pixel in one vector, about 4x faster on a CPU than the default layout (which
+    filters one plane at a time); the values are the same to the last bit.
+    """
     channels = x.shape[1]
     w = window.to(dtype=x.dtype, device=x.device)
-    x = F.conv2d(x, w.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
-    return F.conv2d(x, w.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
+    x = x.contiguous(memory_format=torch.channels_last)
+    x = F.conv2d(x, w.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    return F.conv2d(x, w.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
 
 
 def _ssim_and_cs(
@@ -198,17 +205,35 @@ def _ssim_and_cs(
     data_range: float,
     k: tuple[float, float],
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """SSIM map and contrast-structure map (B, C, H', W') of Wang et al. (2004)."""
-    c1, c2 = (k[0] * data_range) ** 2, (k[1] * data_range) ** 2
-    # one grouped convolution for the five local moments is ~2.5x faster than five calls on a CPU
-    moments = _filter(torch.cat([x, y, x * x, y * y, x * y], dim=1), window)
-    mu_x, mu_y, e_xx, e_yy, e_xy = moments.chunk(5, dim=1)
-    sigma_xx = e_xx - mu_x**2
-    sigma_yy = e_yy - mu_y**2
-    sigma_xy = e_xy - mu_x * mu_y
-    cs = (2 * sigma_xy + c2) / (sigma_xx + sigma_yy + c2)
-    luminance = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
-    return luminance * cs, cs
+    """SSIM map and contrast-structure map (B, C, H', W') of Wang et al. (2004).
+
+    SSIM needs five local moments (means of x, y, x², y², xy), but only in four combinations: the
+    means, σx² + σy² and σxy. With s = x + y and d = x − y, four filtered maps give them all:
+    2 μx μy = (μs² − μd²) / 2, μx² + μy² = (μs² + μd²) / 2, and the same for the second moments of
+    s and d. Four maps instead of five, and the terms below are rewritten with them (the factor 2 is
+    folded into the constants). Without gradients the arithmetic runs in place (no new buffers).
+    """
+    c1, c2 = 2 * (k[0] * data_range) ** 2, 2 * (k[1] * data_range) ** 2
+    s, d = x + y, x - y
+    n, channels = x.shape[:2]
+    # channels-last from the start: the stacked maps are written once, in the layout the filter reads
+    maps = torch.empty(
+        (n, 4 * channels, *x.shape[2:]), dtype=x.dtype, device=x.device,
+        memory_format=torch.channels_last,
+    )  # fmt: skip
+    maps[:, :channels], maps[:, channels : 2 * channels] = s, d
+    maps[:, 2 * channels : 3 * channels], maps[:, 3 * channels :] = s * s, d * d
+    moments = _filter(maps, window).contiguous()  # back to planes: the terms below read each map
+    mu_s, mu_d, e_ss, e_dd = moments.chunk(4, dim=1)
+    mu_ss, mu_dd = mu_s * mu_s, mu_d * mu_d
+    if torch.is_grad_enabled() and (x.requires_grad or y.requires_grad):
+        cs = (e_ss - e_dd - mu_ss + mu_dd + c2) / (e_ss + e_dd - mu_ss - mu_dd + c2)
+        luminance = (mu_ss - mu_dd + c1) / (mu_ss + mu_dd + c1)
+        return luminance * cs, cs
+    cs = e_ss.sub(e_dd).sub_(mu_ss).add_(mu_dd).add_(c2)
+    cs.div_(e_ss.add_(e_dd).sub_(mu_ss).sub_(mu_dd).add_(c2))
+    luminance = mu_ss.sub(mu_dd).add_(c1).div_(mu_ss.add_(mu_dd).add_(c1))
+    return luminance.mul_(cs), cs
 
 
 def _check_pair(x: torch.Tensor, y: torch.Tensor, win_size: int) -> None:
@@ -258,9 +283,29 @@ def ssim(
 
     Tensors (B, C, H, W) in [0, 1] -> (B,) tensor (differentiable); uint8 images -> float.
     """
-    local, was_tensor = _local_ssim(reference, distorted, data_range, win_size, win_sigma, k)
-    per_image = local.flatten(2).mean(dim=2).mean(dim=1)
+    x, was_tensor = _as_batch(reference)
+    y, _ = _as_batch(distorted)
+    _check_pair(x, y, win_size)
+    window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
+    y = y.to(x)
+    per_image = torch.cat([
+        _ssim_and_cs(a, b, window, data_range, k)[0].flatten(2).mean(dim=2).mean(dim=1)
+        for a, b in _image_by_image(x, y)
+    ])  # fmt: skip
     return per_image if was_tensor else float(per_image[0])
+
+
+def _image_by_image(x: torch.Tensor, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """A batch in pieces of one image on a CPU without gradients, else whole.
+
+    SSIM's maps of a batch of eight 512 x 512 RGB images take about 100 MB each: fresh pages from the
+    operating system on every call, which costs more than the arithmetic. One image's maps (about 13 MB)
+    are small enough for the allocator to reuse the same memory call after call: about 2x faster on this
+    course's CPU, the same numbers. On a GPU (a caching allocator) or with gradients the batch stays whole.
+    """
+    if x.device.type != "cpu" or (torch.is_grad_enabled() and (x.requires_grad or y.requires_grad)):
+        return [(x, y)]
+    return [(x[i : i + 1], y[i : i + 1]) for i in range(x.shape[0])]
 
 
 def ms_ssim(
@@ -292,6 +337,11 @@ def ms_ssim(
             f"MS-SSIM with {scales} scales needs images larger than {minimum} pixels on a side"
         )
     window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
+    pieces = _image_by_image(x, y)
+    if len(pieces) > 1:
+        return torch.cat(
+            [ms_ssim(a, b, data_range, win_size, win_sigma, weights, k) for a, b in pieces]
+        )
     factors = []
     for scale in range(scales):
         local, cs = _ssim_and_cs(x, y, window, data_range, k)

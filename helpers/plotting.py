@@ -59,6 +59,7 @@ CODEC_STYLES: dict[str, dict] = {
     "bmshj2018-hyperprior": {"color": "tab:orange", "marker": "o", "linewidth": 2},
     "mbt2018-mean": {"color": "tab:red", "marker": "o", "linewidth": 2},
     "pixelcnn": {"color": "tab:green", "marker": "*"},
+    "multiscale": {"color": "tab:purple", "marker": "^"},
     "png": {"color": "tab:gray", "marker": "s"},
     "deblock": {"color": "tab:gray", "marker": "s"},
     "learned filter": {"color": "tab:green", "marker": "o", "linewidth": 2},

@@ -70,6 +70,70 @@ def pixelcnn_recipe(
     )  # fmt: skip
 
 
+def downscaled_photos(
+    pictures, low: float = 0.6, high: float = 0.8, seed: int = 0, min_side: int = 64
+) -> list[np.ndarray]:
+    """Each photo shrunk once by a random factor in [low, high] (Pillow's Lanczos filter, antialiased):
+    the training photos are JPEGs, and shrinking them hides their block and ringing artifacts, which
+    a lossless model would otherwise learn to expect (L3C shrinks Open Images the same way)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for picture in pictures:
+        array = (
+            images.load_image(picture)
+            if isinstance(picture, (str, Path))
+            else images.as_uint8(picture)
+        )
+        array = np.repeat(array[..., None], 3, axis=2) if array.ndim == 2 else array
+        factor = rng.uniform(low, high)
+        size = (max(1, round(array.shape[1] * factor)), max(1, round(array.shape[0] * factor)))
+        small = np.asarray(Image.fromarray(array).resize(size, Image.LANCZOS))
+        if min(small.shape[:2]) >= min_side:
+            out.append(small)
+    return out
+
+
+def multiscale_recipe(
+    name: str,
+    num_steps: int,
+    checkpoint_path: str | Path,
+    *,
+    crop_size: int = 64,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    lr_drop_at: int | None = None,
+    hidden: int = 48,
+    blocks: int = 3,
+    mixtures: int = 5,
+    seed: int = 0,
+    progress: bool = True,
+) -> training.History:
+    """Train the parallel lossless codec (helpers.multiscale) on BSDS500 + the ImageNet sample photos,
+    each shrunk once by 0.6-0.8 (``downscaled_photos``; never Kodak); the loss is the mean bits per
+    subpixel of the three steps of a crop's first three scales."""
+    from . import multiscale
+
+    config.seed_everything(seed)
+    model = multiscale.build_model(name, hidden=hidden, blocks=blocks, mixtures=mixtures)
+    pictures = list(data.bsds500("all")) + [p for p, _, _ in data.imagenet_samples()]
+    crops = data.RandomCrops(downscaled_photos(pictures, seed=seed, min_side=crop_size),
+                             crop_size=crop_size, seed=seed)  # fmt: skip
+
+    def loss_fn(model, batch):
+        return multiscale.bits_loss(model, batch), {}
+
+    extra = dict(name=name, hidden=hidden, blocks=blocks, mixtures=mixtures, crop_size=crop_size,
+                 batch_size=batch_size, lr=lr, lr_drop_at=lr_drop_at,
+                 data="BSDS500 train+val (300) + ImageNet sample photos (1,000), each shrunk by "
+                      "0.6-0.8 (Lanczos)")  # fmt: skip
+    return training.run_recipe(
+        model, lambda start: crops.batches(batch_size, seed=seed + start), loss_fn, num_steps,
+        checkpoint_path, lr, lr_drop_at, extra, progress,
+    )  # fmt: skip
+
+
 def autoencoder_recipe(
     name: str,
     num_steps: int,
@@ -280,6 +344,8 @@ def _digits(name: str, num_steps: int, checkpoint_path, *, seed: int = 0, lr: fl
 
 _FAMILIES = {
     "pixelcnn": (pixelcnn_recipe, pixelcnn.ARCHITECTURES, "gated"),
+    # chapter 3: the parallel (multi-scale) lossless codec
+    "multiscale": (multiscale_recipe, {"multiscale": None}, "multiscale"),
     "autoencoder": (autoencoder_recipe, autoencoder.ARCHITECTURES, "bmshj2018-hyperprior"),
     "filters": (filter_recipe, filters.ARCHITECTURES, "conditioned"),
     # chapter 8: the adapters read JPEG coefficients ("dct") or the hyperprior's latents ("latent")
@@ -310,6 +376,10 @@ def main(argv: list[str] | None = None) -> None:
             command.add_argument("--output", choices=pixelcnn.OUTPUTS)
             command.add_argument("--hidden", type=int)
             command.add_argument("--num-layers", type=int)
+        if family == "multiscale":
+            command.add_argument("--hidden", type=int)
+            command.add_argument("--blocks", type=int)
+            command.add_argument("--mixtures", type=int)
         if family == "autoencoder":
             command.add_argument("--lmbda", type=float)
             command.add_argument("--N", type=int)

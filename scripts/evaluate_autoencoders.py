@@ -1,7 +1,10 @@
 """Measure autoencoder checkpoints on all of Kodak with real bitstreams; BD-rate against Pillow JPEG.
 
     python scripts/evaluate_autoencoders.py runs/hyperprior_0018.pt runs/hyperprior_0035.pt ... \
-        [--out helpers/reference/workbench_kodak.json]
+        [--out helpers/reference/workbench_kodak.json] [--merge]
+
+--merge keeps the other architectures already in --out (their checkpoints and summaries) and replaces
+or adds only the architectures measured now (the mean-scale family was added this way, issue 19).
 
 For each checkpoint and image: bytes from autoencoder.compress, the likelihood estimate of one forward
 pass, PSNR on RGB of autoencoder.decompress, and the largest difference between the decoded image and
@@ -56,6 +59,9 @@ def main() -> None:
     parser.add_argument("checkpoints", nargs="+")
     parser.add_argument("--out", default="helpers/reference/workbench_kodak.json")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other architectures in --out"
+    )
     args = parser.parse_args()
     config.set_num_threads(args.threads)
     started = time.time()
@@ -93,6 +99,19 @@ def main() -> None:
                   "point as CompressAI does", command="python scripts/evaluate_autoencoders.py "
                   + " ".join(args.checkpoints), checkpoints=results, summary=summary,
                   jpeg=dict(bpp=jpeg_bpp, psnr=jpeg_psnr), seconds=time.time() - started)  # fmt: skip
+    if args.merge and Path(args.out).is_file():
+        stored = json.loads(Path(args.out).read_text())
+        measured = set(summary)
+        output["checkpoints"] = [
+            c for c in stored["checkpoints"] if c["name"] not in measured
+        ] + results
+        output["summary"] = {
+            **{k: v for k, v in stored["summary"].items() if k not in measured},
+            **summary,
+        }
+        commands = stored.get("commands") or [stored["command"]]
+        output["commands"] = commands + [output["command"]]
+        output["command"] = commands[0]
     Path(args.out).write_text(json.dumps(output, indent=1, default=lambda v: None if v is None or
                                          (isinstance(v, float) and math.isnan(v)) else v))  # fmt: skip
     print("wrote", args.out)

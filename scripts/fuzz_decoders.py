@@ -27,7 +27,7 @@ def _coders() -> dict:
     """name -> (encode() -> bytes, decode(bytes) -> array, documented error type)."""
     import torch
 
-    from helpers import autoencoder, config, jpeg, pixelcnn, roi, video
+    from helpers import autoencoder, config, jpeg, multiscale, pixelcnn, roi, video
 
     config.seed_everything(0)
     rng = np.random.default_rng(0)
@@ -52,6 +52,10 @@ def _coders() -> dict:
     integer = autoencoder.load_integer("bmshj2018-hyperprior", 1)
     torch.manual_seed(0)
     tiny_pixelcnn = pixelcnn.build_model("gated", hidden=6, num_layers=2).eval()
+    scales = shipped_or_tiny(
+        lambda: multiscale.load_pretrained("multiscale"),
+        lambda: multiscale.build_model(hidden=8, blocks=1, mixtures=2).eval(),
+    )
     roi_map = np.zeros(photo.shape[:2], np.float32)
     roi_map[10:30, 10:30] = 1
     frames = rng.integers(0, 256, (3, 16, 32), dtype=np.uint8)
@@ -61,6 +65,11 @@ def _coders() -> dict:
             lambda: pixelcnn.compress(tiny_pixelcnn, photo[:4, :5]),
             lambda data: pixelcnn.decompress(tiny_pixelcnn, data),
             pixelcnn.PixelCNNStreamError,
+        ),
+        "multiscale": (
+            lambda: multiscale.compress(scales, photo),
+            lambda data: multiscale.decompress(scales, data),
+            multiscale.MultiscaleStreamError,
         ),
         "autoencoder-hyperprior": (
             lambda: autoencoder.compress(hyper, photo),
@@ -146,7 +155,7 @@ def fuzz(name: str, count: int, seed: int = 0) -> dict:
             "failures": failures[:10]}  # fmt: skip
 
 
-DECODERS = ("jpeg", "pixelcnn", "autoencoder-hyperprior", "autoencoder-factorized", "roi-learned",
+DECODERS = ("jpeg", "pixelcnn", "multiscale", "autoencoder-hyperprior", "autoencoder-factorized", "roi-learned",
             "video", "autoencoder-integer", "roi-learned-integer", "video-integer")  # fmt: skip
 
 

@@ -3,12 +3,18 @@
 Writes helpers/reference/lossless_kodak.json: per image, the model's ideal bits per subpixel (one
 forward pass), MED, PNG (optimize), WebP lossless and JPEG 2000 lossless with and without its colour
 transform; then compress/decompress round trips on Kodak crops with file size, ideal size and times.
+The parallel multi-scale codec (helpers.multiscale, issue 19) adds its ideal bits per image and a real
+round trip of every whole Kodak image (file bits, encode and decode seconds, bit-exactness).
 
-    WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/lossless_study.py
+    WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/lossless_study.py [--multiscale-only]
+
+--multiscale-only keeps the stored PixelCNN and standard-codec columns and (re)measures the multi-scale
+codec alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -16,52 +22,91 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers import config, data, pixelcnn, standard_codecs
+from helpers import config, data, multiscale, pixelcnn, standard_codecs
 
 OUT = Path(__file__).resolve().parents[1] / "helpers" / "reference" / "lossless_kodak.json"
 CROPS = [("kodim23", 32, (200, 300)), ("kodim05", 32, (200, 300)), ("kodim15", 48, (100, 200)),
          ("kodim20", 64, (300, 400)), ("kodim03", 64, (250, 350))]  # fmt: skip
 
 
-def main() -> None:
-    config.set_num_threads(1)
-    model = pixelcnn.load_pretrained("gated")
-    kodak = data.kodak()
-    per_image = {}
+def multiscale_columns(kodak: dict) -> tuple[dict, list[dict]]:
+    """The multi-scale codec's ideal bits per image and a real whole-image round trip of each."""
+    model = multiscale.load_pretrained("multiscale")
+    bits, trips = {}, []
     for name, image in kodak.items():
-        with torch.no_grad():
-            row = {"model": pixelcnn.bits_per_subpixel(model, image)}
-        row["MED"] = pixelcnn.med_bits_per_subpixel(image)
-        row.update(standard_codecs.lossless_bits(image))
-        per_image[name] = {k: round(v, 4) for k, v in row.items()}
-        print(name, per_image[name], flush=True)
-    columns = list(next(iter(per_image.values())))
-    mean = {c: round(float(np.mean([r[c] for r in per_image.values()])), 4) for c in columns}
-    trips = []
-    for name, size, (top, left) in CROPS:
-        crop = kodak[name][top : top + size, left : left + size]
+        bits[name] = round(multiscale.bits_per_subpixel(model, image), 4)
         started = time.perf_counter()
-        stream = pixelcnn.compress(model, crop)
+        stream = multiscale.compress(model, image)
         encode_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        decoded = pixelcnn.decompress(model, stream)
+        decoded = multiscale.decompress(model, stream)
         decode_seconds = time.perf_counter() - started
-        ideal = pixelcnn.bits_per_subpixel(model, crop) * crop.size
-        trips.append({"image": name, "size": size, "top": top, "left": left,
-                      "file_bits": 8 * len(stream), "ideal_bits": round(ideal, 1),
-                      "overhead": round(8 * len(stream) / ideal - 1, 5),
-                      "bit_exact": bool(np.array_equal(decoded, crop)),
+        trips.append({"image": name, "file_bits_per_subpixel": round(8 * len(stream) / image.size, 4),
+                      "ideal_bits_per_subpixel": bits[name],
+                      "bit_exact": bool(np.array_equal(decoded, image)),
                       "encode_seconds": round(encode_seconds, 2),
                       "decode_seconds": round(decode_seconds, 2)})  # fmt: skip
         print(trips[-1], flush=True)
+    return bits, trips
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--multiscale-only", action="store_true")
+    args = parser.parse_args()
+    config.set_num_threads(1)
+    kodak = data.kodak()
+    if args.multiscale_only:
+        stored = json.loads(OUT.read_text())
+        per_image, trips = stored["per_image"], stored["round_trips"]
+    else:
+        model = pixelcnn.load_pretrained("gated")
+        per_image = {}
+        for name, image in kodak.items():
+            with torch.no_grad():
+                row = {"model": pixelcnn.bits_per_subpixel(model, image)}
+            row["MED"] = pixelcnn.med_bits_per_subpixel(image)
+            row.update(standard_codecs.lossless_bits(image))
+            per_image[name] = {k: round(v, 4) for k, v in row.items()}
+            print(name, per_image[name], flush=True)
+        trips = []
+        for name, size, (top, left) in CROPS:
+            crop = kodak[name][top : top + size, left : left + size]
+            started = time.perf_counter()
+            stream = pixelcnn.compress(model, crop)
+            encode_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            decoded = pixelcnn.decompress(model, stream)
+            decode_seconds = time.perf_counter() - started
+            ideal = pixelcnn.bits_per_subpixel(model, crop) * crop.size
+            trips.append({"image": name, "size": size, "top": top, "left": left,
+                          "file_bits": 8 * len(stream), "ideal_bits": round(ideal, 1),
+                          "overhead": round(8 * len(stream) / ideal - 1, 5),
+                          "bit_exact": bool(np.array_equal(decoded, crop)),
+                          "encode_seconds": round(encode_seconds, 2),
+                          "decode_seconds": round(decode_seconds, 2)})  # fmt: skip
+            print(trips[-1], flush=True)
+    bits, whole = multiscale_columns(kodak)
+    for name in per_image:
+        per_image[name]["multiscale"] = bits[name]
+    columns = list(next(iter(per_image.values())))
+    mean = {c: round(float(np.mean([r[c] for r in per_image.values()])), 4) for c in columns}
+    summary = {"mean_file_bits_per_subpixel": round(float(np.mean([t["file_bits_per_subpixel"] for t in whole])), 4),
+               "all_bit_exact": all(t["bit_exact"] for t in whole),
+               "max_encode_seconds": max(t["encode_seconds"] for t in whole),
+               "max_decode_seconds": max(t["decode_seconds"] for t in whole),
+               "mean_decode_seconds": round(float(np.mean([t["decode_seconds"] for t in whole])), 2)}  # fmt: skip
     OUT.write_text(json.dumps({
         "command": "WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/lossless_study.py",
         "note": "bits per subpixel on all 24 Kodak images (768x512 RGB); 'model' is the shipped gated "
-                "PixelCNN's ideal code length (one forward pass); round trips are real files from "
-                "pixelcnn.compress, timed on one CPU thread of this machine",
+                "PixelCNN's ideal code length (one forward pass), 'multiscale' the parallel codec's "
+                "(helpers.multiscale); round trips are real files, timed on one CPU thread of this "
+                "machine: PixelCNN on crops (its decoder makes one pass per subpixel), the multi-scale "
+                "codec on every whole image",
         "mean": mean, "per_image": per_image, "round_trips": trips,
+        "multiscale_round_trips": whole, "multiscale_round_trips_summary": summary,
     }, indent=1) + "\n")  # fmt: skip
-    print("mean", mean)
+    print("mean", mean, summary)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,22 @@ def main() -> None:
                 "sha256": golden.pixel_digest(pixels),
             }  # fmt: skip
             print(name, len(data), "bytes")
+    # the mean-scale hyperprior (issue 19): its integer h_s predicts means as well as scales
+    for quality in (1, 4):
+        model = autoencoder.load_integer("mbt2018-mean", quality)
+        rows, cols = CROPS["coffee"]
+        crop = photos["coffee"][rows, cols]
+        name = f"mean-int-q{quality}-coffee.ncw"
+        data = autoencoder.compress(model, crop)
+        model.path = "numpy"
+        pixels = autoencoder.decompress(model, data)
+        (golden.GOLDEN_DIR / name).write_bytes(data)
+        records[name] = {
+            "coder": "autoencoder", "model": "mbt2018-mean", "quality": quality,
+            "source": f"skimage.data.coffee()[{rows.start}:{rows.stop}, {cols.start}:{cols.stop}]",
+            "bytes": len(data), "shape": list(pixels.shape), "sha256": golden.pixel_digest(pixels),
+        }  # fmt: skip
+        print(name, len(data), "bytes")
     # chapter 7's learned ROI codec on the integer hyperprior: a finer step on the left half
     model = autoencoder.load_integer("bmshj2018-hyperprior", 2)
     rows, cols = CROPS["astronaut"]

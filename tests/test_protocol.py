@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import autoencoder, container, jpeg, pixelcnn, roi, video
+from helpers import autoencoder, container, jpeg, multiscale, pixelcnn, roi, video
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,10 +28,14 @@ def _coders():
     torch.manual_seed(0)
     pixel_model = pixelcnn.build_model("gated", hidden=6, num_layers=2).eval()
     hyper, factorized = _tiny("bmshj2018-hyperprior"), _tiny("bmshj2018-factorized")
+    torch.manual_seed(0)
+    scales = multiscale.build_model(hidden=8, blocks=1, mixtures=2).eval()
     return {
         "jpeg": (lambda x: jpeg.encode(x, 75), jpeg.decode, jpeg.JPEGError, False),
         "pixelcnn": (lambda x: pixelcnn.compress(pixel_model, x),
                      lambda d: pixelcnn.decompress(pixel_model, d), pixelcnn.PixelCNNStreamError, True),
+        "multiscale": (lambda x: multiscale.compress(scales, x),
+                       lambda d: multiscale.decompress(scales, d), multiscale.MultiscaleStreamError, True),
         "hyperprior": (lambda x: autoencoder.compress(hyper, x),
                        lambda d: autoencoder.decompress(hyper, d),
                        autoencoder.AutoencoderStreamError, False),
@@ -48,7 +52,7 @@ CODERS = _coders()
 
 
 @pytest.mark.parametrize("name", sorted(CODERS))
-@pytest.mark.parametrize("shape", [(5, 7, 3), (17, 23, 3)])
+@pytest.mark.parametrize("shape", [(5, 7, 3), (17, 23, 3), (37, 45, 3)])
 def test_every_coder_decodes_from_the_bytes_alone(name, shape):
     encode, decode, error, exact = CODERS[name]
     image = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
@@ -90,6 +94,7 @@ def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
     assert {s["decoder"] for s in summaries} >= {
         "jpeg",
         "pixelcnn",
+        "multiscale",
         "autoencoder-hyperprior",
         "autoencoder-factorized",
         "roi-learned",
@@ -97,7 +102,9 @@ def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
     }
     for summary in summaries:
         assert not summary["failures"], summary
-        assert summary["slowest_s"] < 10.0, summary  # refused, not decoded at length (times: bench_fuzz)
+        assert summary["slowest_s"] < 10.0, (
+            summary
+        )  # refused, not decoded at length (times: bench_fuzz)
         assert summary["outcomes"].get("rejected", 0) > summary["cases"] // 2, summary
 
 

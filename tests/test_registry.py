@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import autoencoder, compressed_domain, filters, machine_coding, pixelcnn, registry
+from helpers import (
+    autoencoder,
+    compressed_domain,
+    filters,
+    machine_coding,
+    multiscale,
+    pixelcnn,
+    registry,
+)
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "helpers" / "weights"
 REQUIRED = {"file", "family", "name", "quality", "build", "status", "data", "steps", "command",
@@ -31,7 +39,7 @@ def test_manifest_matches_the_files():
 
 
 def test_every_chapter_loads_with_one_signature():
-    for module in (autoencoder, pixelcnn, filters, compressed_domain, machine_coding):
+    for module in (autoencoder, pixelcnn, multiscale, filters, compressed_domain, machine_coding):
         parameters = inspect.signature(module.load_pretrained).parameters
         assert list(parameters) == ["name", "quality"], module.__name__
         assert parameters["name"].default is inspect.Parameter.empty

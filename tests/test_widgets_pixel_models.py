@@ -43,3 +43,28 @@ def test_interval_explorer_narrows_with_a_longer_message():
     box = widgets.interval_explorer("AB")
     (_, short), (_, long) = move(box, "message", "ABRACADABRA")
     assert short != long
+
+
+def test_scale_step_explorer_shows_the_step_the_controls_choose():
+    import torch
+
+    from helpers import multiscale
+
+    torch.manual_seed(0)
+    model = multiscale.build_model(hidden=8, blocks=1, mixtures=2).eval()
+    rng = np.random.default_rng(0)
+    pictures = {n: rng.integers(0, 256, (80, 130, 3), dtype=np.uint8) for n in ("a", "b")}
+    box = widgets.scale_step_explorer(model, pictures)
+    box.controls["name"].value = "b"
+    box.controls["step"].value = 2
+    box.controls["scale"].value = 1  # 40 x 65: the vertical step codes C, 20 x 33
+    bits = np.asarray(box.last_result.axes[2].images[0].get_array())
+    assert bits.shape == (20, 33) and box.render_count == 4
+    np.testing.assert_allclose(bits, multiscale.step_bits_map(model, pictures["b"], 1, 2))
+    assert "codes C" in box.last_result.axes[1].get_title()
+    box.controls[
+        "scale"
+    ].value = 3  # 80 x 130 has scales 0 and 1 only: the error is shown, not raised
+    assert "scales 0..1" in box.text.value
+    with pytest.raises(ValueError, match="step must be"):
+        multiscale.step_bits_map(model, pictures["a"], 0, 3)

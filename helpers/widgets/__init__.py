@@ -9,7 +9,7 @@ function draws the static figure that comes before its widget in the notebook.
 | 0 | welcome | channel_explorer |
 | 1 | jpeg_internals | jpeg_view, jpeg_explorer, quantization_table_view, quantization_editor |
 | 2 | quality | codec_comparison_view, codec_comparator, rd_point_view, rd_explorer |
-| 3 | pixel_models | interval_view, interval_explorer, bits_heatmap_view, bits_explorer |
+| 3 | pixel_models | interval_view, interval_explorer, bits_heatmap_view, bits_explorer, scale_step_view, scale_step_explorer |
 | 4 | autoencoders | rate_point_view, rate_picker |
 | 5 | loop_filters | filter_view, filter_explorer |
 | 6 | class_maps | cam_view, cam_explorer |
@@ -44,7 +44,14 @@ from .jpeg_internals import (
 )
 from .loop_filters import filter_explorer, filter_view
 from .machine_coding import npp_explorer, npp_view
-from .pixel_models import bits_explorer, bits_heatmap_view, interval_explorer, interval_view
+from .pixel_models import (
+    bits_explorer,
+    bits_heatmap_view,
+    interval_explorer,
+    interval_view,
+    scale_step_explorer,
+    scale_step_view,
+)
 from .quality import codec_comparator, codec_comparison_view, rd_explorer, rd_point_view
 from .roi_coding import roi_explorer, roi_view
 from .welcome import channel_explorer
@@ -77,6 +84,8 @@ __all__ = [
     "interval_explorer",
     "bits_heatmap_view",
     "bits_explorer",
+    "scale_step_explorer",
+    "scale_step_view",
     "rate_point_view",
     "rate_picker",
     "filter_view",

@@ -6,10 +6,17 @@ import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import entropy, images, pixelcnn
+from .. import entropy, images, multiscale, pixelcnn
 from .core import interactive_figure
 
-__all__ = ["interval_view", "interval_explorer", "bits_heatmap_view", "bits_explorer"]
+__all__ = [
+    "interval_view",
+    "interval_explorer",
+    "bits_heatmap_view",
+    "bits_explorer",
+    "scale_step_view",
+    "scale_step_explorer",
+]
 
 
 def interval_view(message: str, max_steps: int = 12):
@@ -92,3 +99,53 @@ def bits_explorer(model, pictures: dict) -> ipywidgets.VBox:
     }
     return interactive_figure(lambda name, vmax: bits_heatmap_view(model, pictures[name], vmax),
                               controls)  # fmt: skip
+
+
+def scale_step_view(model, image, scale: int = 0, step: int = 0, vmax: float = 16.0):
+    """One step of the multi-scale codec: what the network knows (the scale's known components), the
+    component it codes, and the bits it spends on each of its pixels (R + G + B)."""
+    array = images.as_uint8(image)
+    current = multiscale.scale_image(array, scale)
+    known = np.zeros_like(current)
+    masks = {"A": (slice(0, None, 2), slice(0, None, 2)), "D": (slice(1, None, 2), slice(1, None, 2)),
+             "B": (slice(0, None, 2), slice(1, None, 2)), "C": (slice(1, None, 2), slice(0, None, 2))}  # fmt: skip
+    for component in ("A", "D", "B")[: step + 1]:
+        known[masks[component]] = current[masks[component]]
+    target = {0: "D", 1: "B", 2: "C"}[step]
+    bits = multiscale.step_bits_map(model, array, scale, step)
+    figure, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    axes[0].imshow(known)
+    axes[0].set_title(f"scale {scale} ({current.shape[1]} x {current.shape[0]}): known")
+    axes[1].imshow(current[masks[target]])
+    axes[1].set_title(f"step {step} ({multiscale.STEPS[step]}): codes {target}")
+    shown = axes[2].imshow(bits, cmap="magma", vmin=0, vmax=vmax)
+    axes[2].set_title(
+        f"bits per pixel: mean {bits.mean():.2f} ({bits.mean() / 3:.2f} per subpixel)"
+    )
+    figure.colorbar(shown, ax=axes[2], fraction=0.046)
+    for axis in axes:
+        axis.axis("off")
+    figure.tight_layout()
+    return figure
+
+
+def scale_step_explorer(model, pictures: dict) -> ipywidgets.VBox:
+    """Choose an image, a scale and a step of the multi-scale codec; see what it knows and what it pays."""
+    controls = {
+        "name": ipywidgets.Dropdown(options=list(pictures), description="image"),
+        "scale": ipywidgets.IntSlider(value=0, min=0, max=3, description="scale"),
+        "step": ipywidgets.Dropdown(
+            options=[(f"{i}: {s}", i) for i, s in enumerate(multiscale.STEPS)],
+            value=0,
+            description="step",
+        ),  # fmt: skip
+        "vmax": ipywidgets.FloatSlider(value=16, min=4, max=32, step=1, description="max bits"),
+    }
+
+    def render(name, scale, step, vmax):
+        try:
+            return scale_step_view(model, pictures[name], scale, step, vmax)
+        except ValueError as error:  # a scale this image does not have: say so, keep the controls
+            return str(error)
+
+    return interactive_figure(render, controls)

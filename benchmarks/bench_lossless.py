@@ -1,0 +1,65 @@
+"""Chapter 3 benchmark: the parallel (multi-scale) lossless codec on whole Kodak images, beside the
+PixelCNN (its anchor) and PNG / WebP lossless: bits per subpixel of real files, encode and decode
+seconds, bit-exactness. Goals (issue 19): a whole Kodak image in <= 60 s each way on this CPU, a mean
+<= 3.7 bits per subpixel (stretch: below WebP lossless). FAST=1 runs 2 images; the full run all 24.
+
+The PixelCNN decodes one subpixel per network pass: its whole-image decode time is extrapolated from a
+32 x 32 crop (timed here), since a real one takes many hours."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import torch
+
+from helpers import config, data, multiscale, pixelcnn, standard_codecs
+
+
+def main() -> None:
+    threads = config.set_num_threads()
+    fast = os.environ.get("FAST", "0") == "1"
+    names = ["kodim05", "kodim23"] if fast else None
+    kodak = data.kodak(names=names)
+    model = multiscale.load_pretrained("multiscale")
+    rows = []
+    for name, image in kodak.items():
+        started = time.perf_counter()
+        stream = multiscale.compress(model, image)
+        encode = time.perf_counter() - started
+        started = time.perf_counter()
+        decoded = multiscale.decompress(model, stream)
+        decode = time.perf_counter() - started
+        standard = standard_codecs.lossless_bits(image, ["PNG", "WebP lossless"])
+        rows.append({"image": name, "bpsp": 8 * len(stream) / image.size, "encode_s": encode,
+                     "decode_s": decode, "exact": bool(np.array_equal(decoded, image)), **standard})  # fmt: skip
+    print(
+        f"\n## Parallel lossless codec on {len(rows)} whole Kodak images (768 x 512), {threads} threads"
+    )
+    print(
+        f"{'image':9s} {'bpsp':>6s} {'PNG':>6s} {'WebP':>6s} {'encode s':>9s} {'decode s':>9s} exact"
+    )
+    for r in rows:
+        print(f"{r['image']:9s} {r['bpsp']:6.3f} {r['PNG']:6.3f} {r['WebP lossless']:6.3f} "
+              f"{r['encode_s']:9.1f} {r['decode_s']:9.1f} {r['exact']}")  # fmt: skip
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in ("bpsp", "PNG", "WebP lossless")}
+    print(f"{'mean':9s} {mean['bpsp']:6.3f} {mean['PNG']:6.3f} {mean['WebP lossless']:6.3f} "
+          f"{max(r['encode_s'] for r in rows):9.1f} {max(r['decode_s'] for r in rows):9.1f} (max times)")  # fmt: skip
+    anchor = pixelcnn.load_pretrained("gated")
+    crop = next(iter(kodak.values()))[200:232, 300:332]
+    stream = pixelcnn.compress(anchor, crop)
+    started = time.perf_counter()
+    pixelcnn.decompress(anchor, stream)
+    seconds = time.perf_counter() - started
+    whole = seconds * (768 * 512) / crop.shape[0] / crop.shape[1]
+    with torch.no_grad():
+        bits = float(np.mean([pixelcnn.bits_per_subpixel(anchor, i) for i in kodak.values()]))
+    print(
+        f"anchor: PixelCNN {bits:.3f} bits per subpixel (ideal) on the same images; decode of a 32 x 32 "
+        f"crop {seconds:.1f} s -> about {whole / 3600:.1f} hours for a whole Kodak image"
+    )
+
+
+if __name__ == "__main__":
+    main()
