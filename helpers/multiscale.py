@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from . import container, images, registry
-from .pixelcnn import _discretized_logistic_log_probs, _logistic_log_prob_at
+from .pixelcnn import _logistic_log_prob_at
 
 __all__ = [
     "STEPS",
@@ -255,7 +255,9 @@ def bits_per_subpixel(model: MultiscaleModel, image) -> float:
 
 #: integer frequencies per subpixel sum to this; every value keeps at least 1
 FREQUENCY_TOTAL = 1 << 16
-_CHUNK = 8192  # positions whose 256-value tables are built at once (memory: chunk x K x 256 floats)
+#: subpixels whose 256-value tables are built at once: their (chunk, K, 255) CDF values take about
+#: 20 MB, small enough for the allocator to reuse the same memory chunk after chunk
+_CHUNK = 4096
 
 
 class MultiscaleStreamError(container.StreamError):
@@ -266,31 +268,56 @@ _MAGIC, _VERSION = b"NCWM", 1
 _HEADER = ">HHII"  # height, width, model fingerprint, CRC-32 of the pixels
 
 
-def _counts(params: torch.Tensor, mixtures: int) -> np.ndarray:
-    """Integer frequency tables (P, 256) of mixture parameters (P, 3K), as the PixelCNN's coder."""
-    out = []
+def _count_chunks(params: torch.Tensor, mixtures: int):
+    """Integer frequency tables of mixture parameters (P, 3K), in chunks of (p, 256) int64.
+
+    The mixture's CDF is evaluated at the 255 edges between neighbouring values (K sigmoids per edge);
+    its differences, with 0 below value 0 and 1 above value 255, are the same distribution as the
+    training loss's (PixelCNN++'s edge bins take the tails). The frequencies are at least 1 and sum
+    to FREQUENCY_TOTAL; encoder and decoder compute them with the same operations on the same shapes.
+    """
+    K = mixtures
+    edges = (2 * torch.arange(255, device=params.device, dtype=params.dtype) + 1) / 255 - 1
+    free = FREQUENCY_TOTAL - 256
     for start in range(0, params.shape[0], _CHUNK):
         chunk = params[start : start + _CHUNK]
-        log_probs = _discretized_logistic_log_probs(chunk.T[None, None, :, :, None], mixtures)
-        probs = log_probs[0, 0, :, :, 0].T.double().exp().cpu().numpy()  # (p, 256)
-        free = FREQUENCY_TOTAL - 256
-        counts = np.floor(probs * free).astype(np.int64) + 1
-        counts[:, 0] += FREQUENCY_TOTAL - counts.sum(axis=1)
-        out.append(counts)
-    return np.ascontiguousarray(np.concatenate(out)) if out else np.zeros((0, 256), np.int64)
+        inverse = torch.exp(-chunk[:, 2 * K :].clamp(min=-7.0))
+        weights = torch.softmax(chunk[:, :K], dim=1)
+        cdf = ((edges.view(1, 1, -1) - chunk[:, K : 2 * K, None]) * inverse[:, :, None]).sigmoid_()
+        mixture = torch.bmm(weights[:, None, :], cdf)[:, 0]  # (p, 255), non-decreasing
+        zero = torch.zeros_like(mixture[:, :1])
+        probs = torch.diff(mixture, prepend=zero, append=zero + 1).clamp_(min=0)
+        probs /= probs.sum(dim=1, keepdim=True)
+        counts = torch.floor(probs * free).to(torch.int64) + 1
+        counts[:, 0] += FREQUENCY_TOTAL - counts.sum(dim=1)
+        yield counts.cpu().numpy()
+
+
+def _counts(params: torch.Tensor, mixtures: int) -> np.ndarray:
+    """All the integer frequency tables (P, 256) of mixture parameters (P, 3K)."""
+    chunks = list(_count_chunks(params, mixtures))
+    return np.concatenate(chunks) if chunks else np.zeros((0, 256), np.int64)
+
+
+def _channel_parameters(model, params, coefficients, target, channel, rows, cols) -> torch.Tensor:
+    """Mixture parameters (rows * cols, 3K) of one channel of a step's target, in raster order, with
+    the earlier channels of ``target`` known (the later ones are not read)."""
+    coupled = _coupled(params, coefficients, target, model.mixtures)[0, channel, :, :rows, :cols]
+    return coupled.reshape(coupled.shape[0], -1).T
 
 
 def _channel_tables(model, params, coefficients, target, channel, rows, cols) -> np.ndarray:
-    """Frequencies (rows * cols, 256) of one channel of a step's target, with the earlier channels of
-    ``target`` known (the later ones are not read)."""
-    coupled = _coupled(params, coefficients, target, model.mixtures)[0, channel, :, :rows, :cols]
-    return _counts(coupled.reshape(coupled.shape[0], -1).T, model.mixtures)
+    """Frequencies (rows * cols, 256) of one channel of a step's target."""
+    return _counts(
+        _channel_parameters(model, params, coefficients, target, channel, rows, cols),
+        model.mixtures,
+    )
 
 
 def compress(model: MultiscaleModel, image) -> bytes:
     """Lossless: the base as raw bytes, then every scale's three steps, coarsest first, each channel
     with the integer tables of its step's one network pass. Returns self-describing bytes."""
-    from . import entropy
+    import constriction
 
     array = images.as_uint8(image)
     x = _as_values(model, array)
@@ -298,7 +325,8 @@ def compress(model: MultiscaleModel, image) -> bytes:
     if height > 0xFFFF or width > 0xFFFF:
         raise ValueError(f"images are at most 65535 pixels on a side, got {height} x {width}")
     scales = _scales(x)
-    symbols, tables = [], []
+    encoder = constriction.stream.queue.RangeEncoder()
+    family = constriction.stream.model.Categorical(perfect=False)
     with torch.no_grad():
         for scale in reversed(scales[:-1]):
             components = polyphase(scale)
@@ -307,17 +335,17 @@ def compress(model: MultiscaleModel, image) -> bytes:
                 target = components[_TARGET[step]]
                 rows, cols = _valid(scale.shape[-2], scale.shape[-1], _TARGET[step])
                 for channel in range(3):
-                    tables.append(
-                        _channel_tables(model, params, coefficients, target, channel, rows, cols)
+                    symbols = target[0, channel, :rows, :cols].reshape(-1).to(torch.int32)
+                    symbols = symbols.cpu().numpy()
+                    chunks = _count_chunks(
+                        _channel_parameters(model, params, coefficients, target, channel, rows, cols),
+                        model.mixtures,
                     )
-                    symbols.append(
-                        target[0, channel, :rows, :cols].reshape(-1).long().cpu().numpy()
-                    )
-    payload = b""  # an image too small to split is all base
-    if tables:
-        payload = entropy.fast_encode(
-            np.concatenate(symbols), np.concatenate(tables) / FREQUENCY_TOTAL
-        )
+                    for start, counts in zip(range(0, len(symbols), _CHUNK), chunks, strict=True):
+                        encoder.encode(
+                            symbols[start : start + _CHUNK], family, counts / FREQUENCY_TOTAL
+                        )
+    payload = encoder.get_compressed().astype("<u4").tobytes()  # empty for an all-base image
     base = scales[-1][0].byte().cpu().numpy().tobytes()
     header = struct.pack(
         _HEADER, height, width, container.fingerprint(model), container.content_crc(array)
@@ -353,6 +381,7 @@ def decompress(model: MultiscaleModel, data: bytes) -> np.ndarray:
     base = np.frombuffer(payload[:base_bytes], np.uint8).reshape(3, *sizes[-1])
     scale = torch.from_numpy(base.copy())[None].to(device).float()
     decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(stream, "<u4").astype(np.uint32))
+    family = constriction.stream.model.Categorical(perfect=False)
     with container.decoding(MultiscaleStreamError, "the range decoder"), torch.no_grad():
         for h, w in reversed(sizes[:-1]):
             components = {"A": scale}
@@ -362,13 +391,18 @@ def decompress(model: MultiscaleModel, data: bytes) -> np.ndarray:
                 rows, cols = _valid(h, w, _TARGET[step])
                 target = torch.zeros(1, 3, *grid, device=device)
                 for channel in range(3):
-                    counts = _channel_tables(
-                        model, params, coefficients, target, channel, rows, cols
+                    chunks = _count_chunks(
+                        _channel_parameters(model, params, coefficients, target, channel, rows, cols),
+                        model.mixtures,
                     )
-                    values = decoder.decode(constriction.stream.model.Categorical(perfect=False),
-                                            np.ascontiguousarray(counts / FREQUENCY_TOTAL))  # fmt: skip
-                    target[0, channel, :rows, :cols] = torch.from_numpy(
-                        np.asarray(values, np.int64).reshape(rows, cols)).to(device).float()  # fmt: skip
+                    values = np.concatenate(
+                        [decoder.decode(family, counts / FREQUENCY_TOTAL) for counts in chunks]
+                    )
+                    target[0, channel, :rows, :cols] = (
+                        torch.from_numpy(values.astype(np.int64).reshape(rows, cols))
+                        .to(device)
+                        .float()
+                    )
                 components[_TARGET[step]] = target
             scale = _interleave(components, h, w)
     out = scale[0].byte().permute(1, 2, 0).cpu().numpy()

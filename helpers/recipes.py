@@ -35,7 +35,15 @@ from . import (
     training,
 )
 
-__all__ = ["pixelcnn_recipe", "autoencoder_recipe", "JPEGPairs", "filter_recipe", "main"]
+__all__ = [
+    "pixelcnn_recipe",
+    "multiscale_recipe",
+    "downscaled_photos",
+    "autoencoder_recipe",
+    "JPEGPairs",
+    "filter_recipe",
+    "main",
+]
 
 
 def pixelcnn_recipe(
@@ -107,17 +115,25 @@ def multiscale_recipe(
     hidden: int = 48,
     blocks: int = 3,
     mixtures: int = 5,
+    training_data: str = "bsds500+imagenet",
     seed: int = 0,
     progress: bool = True,
 ) -> training.History:
-    """Train the parallel lossless codec (helpers.multiscale) on BSDS500 + the ImageNet sample photos,
-    each shrunk once by 0.6-0.8 (``downscaled_photos``; never Kodak); the loss is the mean bits per
-    subpixel of the three steps of a crop's first three scales."""
+    """Train the parallel lossless codec (helpers.multiscale) on BSDS500 + the ImageNet sample photos
+    (``training_data="bsds500"``: BSDS500 alone), each shrunk once by 0.6-0.8 (``downscaled_photos``;
+    never Kodak); the loss is the mean bits per subpixel of the three steps of a crop's first three
+    scales."""
     from . import multiscale
 
+    if training_data not in ("bsds500", "bsds500+imagenet"):
+        raise ValueError(
+            f"training_data must be 'bsds500' or 'bsds500+imagenet', got {training_data!r}"
+        )
     config.seed_everything(seed)
     model = multiscale.build_model(name, hidden=hidden, blocks=blocks, mixtures=mixtures)
-    pictures = list(data.bsds500("all")) + [p for p, _, _ in data.imagenet_samples()]
+    pictures = list(data.bsds500("all"))
+    if training_data == "bsds500+imagenet":
+        pictures += [p for p, _, _ in data.imagenet_samples()]
     crops = data.RandomCrops(downscaled_photos(pictures, seed=seed, min_side=crop_size),
                              crop_size=crop_size, seed=seed)  # fmt: skip
 
@@ -126,8 +142,9 @@ def multiscale_recipe(
 
     extra = dict(name=name, hidden=hidden, blocks=blocks, mixtures=mixtures, crop_size=crop_size,
                  batch_size=batch_size, lr=lr, lr_drop_at=lr_drop_at,
-                 data="BSDS500 train+val (300) + ImageNet sample photos (1,000), each shrunk by "
-                      "0.6-0.8 (Lanczos)")  # fmt: skip
+                 data=("BSDS500 train+val (300) + ImageNet sample photos (1,000)"
+                       if training_data == "bsds500+imagenet" else "BSDS500 train+val (300)")
+                 + ", each shrunk by 0.6-0.8 (Lanczos)")  # fmt: skip
     return training.run_recipe(
         model, lambda start: crops.batches(batch_size, seed=seed + start), loss_fn, num_steps,
         checkpoint_path, lr, lr_drop_at, extra, progress,
@@ -377,6 +394,7 @@ def main(argv: list[str] | None = None) -> None:
             command.add_argument("--hidden", type=int)
             command.add_argument("--num-layers", type=int)
         if family == "multiscale":
+            command.add_argument("--training-data", choices=["bsds500", "bsds500+imagenet"])
             command.add_argument("--hidden", type=int)
             command.add_argument("--blocks", type=int)
             command.add_argument("--mixtures", type=int)

@@ -39,7 +39,7 @@ def _timed(function, *args):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from helpers import autoencoder, container, filters, pixelcnn, video
+    from helpers import autoencoder, container, filters, multiscale, pixelcnn, video
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None)
@@ -103,6 +103,22 @@ def main(argv: list[str] | None = None) -> dict:
             pixel[tag] = f"refused: {str(error)[:60]}"
     report["pixelcnn_6x6"] = pixel
     print(json.dumps(pixel), flush=True)
+    # chapter 3's parallel codec (float tables): a whole-photo round trip on each device, and across
+    scales_cpu = multiscale.load_pretrained("multiscale").to(cpu)
+    scales_gpu = multiscale.load_pretrained("multiscale").to(gpu)
+    photo = photos["astronaut"]
+    parallel = {}
+    for tag, encoder, decoder in (("cpu->cpu", scales_cpu, scales_cpu), ("gpu->gpu", scales_gpu, scales_gpu),
+                                  ("cpu->gpu", scales_cpu, scales_gpu)):  # fmt: skip
+        stream, encode_seconds = _timed(multiscale.compress, encoder, photo)
+        try:
+            decoded, seconds = _timed(multiscale.decompress, decoder, stream)
+            parallel[tag] = (f"exact: {bool(np.array_equal(decoded, photo))}, encode {encode_seconds:.2f} s, "
+                             f"decode {seconds:.2f} s, {8 * len(stream) / photo.size:.3f} bits/subpixel")  # fmt: skip
+        except container.StreamError as error:
+            parallel[tag] = f"refused: {str(error)[:60]}"
+    report["multiscale_astronaut"] = parallel
+    print(json.dumps(parallel), flush=True)
     frames = (np.stack([photos["coffee"][i : i + 144, i : i + 176, 1] for i in range(3)])).astype(
         np.uint8
     )

@@ -19,6 +19,16 @@ import torch
 from helpers import multiscale, registry
 
 
+def _training_seconds(history: list[dict]) -> float:
+    """Wall time of a run resumed in segments: each resume restarts the logged clock at zero."""
+    total, previous = 0.0, 0.0
+    for row in history:
+        if row["seconds"] < previous:
+            total += previous
+        previous = row["seconds"]
+    return total + previous
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("checkpoint")
@@ -44,7 +54,7 @@ def main() -> None:
         parameters=sum(p.numel() for p in model.parameters()), data=extra["data"],
         crop_size=extra["crop_size"], batch_size=extra["batch_size"], lr=extra["lr"],
         lr_drop_at=extra.get("lr_drop_at"), steps=int(state["step"]),
-        hours=round(history[-1]["seconds"] / 3600, 2) if history else None,
+        hours=round(_training_seconds(history) / 3600, 2) if history else None,
         last_training_bits=round(sum(h["loss"] for h in history[-20:]) / len(history[-20:]), 4)
         if history else None,
         command=args.command, note=args.note, **figures,

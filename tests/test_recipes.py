@@ -35,6 +35,36 @@ def test_pixelcnn_recipe_lowers_the_bits(bsds_dir, tmp_path):
     assert state["step"] == 30 and state["extra"]["name"] == "gated"
 
 
+def test_multiscale_recipe_trains_on_shrunk_photos_and_resumes(bsds_dir, tmp_path):
+    path = tmp_path / "multiscale.pt"
+    history = recipes.multiscale_recipe(
+        "multiscale", 3, path, crop_size=32, batch_size=2, hidden=8, blocks=1, mixtures=2,
+        training_data="bsds500", progress=False,
+    )  # fmt: skip
+    assert history.steps[-1] == 3 and 0 < history.last("loss", 1) < 16
+    state = torch.load(path, weights_only=True)
+    assert state["extra"]["blocks"] == 1 and "shrunk" in state["extra"]["data"]
+    recipes.main(["multiscale", "--steps", "4", "--out", str(path), "--crop-size", "32",
+                  "--batch-size", "2", "--hidden", "8", "--blocks", "1", "--mixtures", "2",
+                  "--training-data", "bsds500", "--threads", "1"])  # fmt: skip
+    assert torch.load(path, weights_only=True)["step"] == 4
+    with pytest.raises(ValueError, match="training_data"):
+        recipes.multiscale_recipe("multiscale", 1, path, training_data="kodak")
+
+
+def test_downscaled_photos_shrink_each_photo_once_and_drop_small_ones():
+    rng = np.random.default_rng(0)
+    photos = [
+        rng.integers(0, 256, (100, 150, 3), dtype=np.uint8),
+        rng.integers(0, 256, (45, 45), dtype=np.uint8),
+    ]
+    out = recipes.downscaled_photos(photos, seed=1, min_side=40)
+    assert len(out) == 1  # the 45 x 45 grey photo shrinks below 40 pixels and is left out
+    height, width, channels = out[0].shape
+    assert 0.6 * 100 - 1 <= height <= 0.8 * 100 + 1 and channels == 3
+    assert abs(width / height - 1.5) < 0.05 and out[0].dtype == np.uint8
+
+
 def test_filter_recipe_runs_and_caches_its_pairs(bsds_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
     path = tmp_path / "filter.pt"

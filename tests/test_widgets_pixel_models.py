@@ -62,6 +62,7 @@ def test_scale_step_explorer_shows_the_step_the_controls_choose():
     assert bits.shape == (20, 33) and box.render_count == 4
     np.testing.assert_allclose(bits, multiscale.step_bits_map(model, pictures["b"], 1, 2))
     assert "codes C" in box.last_result.axes[1].get_title()
+    assert "knows A, D, B" in box.last_result.axes[0].get_title()
     box.controls[
         "scale"
     ].value = 3  # 80 x 130 has scales 0 and 1 only: the error is shown, not raised

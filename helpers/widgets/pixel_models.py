@@ -102,26 +102,23 @@ def bits_explorer(model, pictures: dict) -> ipywidgets.VBox:
 
 
 def scale_step_view(model, image, scale: int = 0, step: int = 0, vmax: float = 16.0):
-    """One step of the multi-scale codec: what the network knows (the scale's known components), the
-    component it codes, and the bits it spends on each of its pixels (R + G + B)."""
+    """One step of the multi-scale codec: the coarser copy the network starts from (A, with the
+    components the earlier steps added), the component it codes, and the bits it spends on each of its
+    pixels (R + G + B)."""
     array = images.as_uint8(image)
     current = multiscale.scale_image(array, scale)
-    known = np.zeros_like(current)
-    masks = {"A": (slice(0, None, 2), slice(0, None, 2)), "D": (slice(1, None, 2), slice(1, None, 2)),
-             "B": (slice(0, None, 2), slice(1, None, 2)), "C": (slice(1, None, 2), slice(0, None, 2))}  # fmt: skip
-    for component in ("A", "D", "B")[: step + 1]:
-        known[masks[component]] = current[masks[component]]
+    where = {"A": (0, 0), "B": (0, 1), "C": (1, 0), "D": (1, 1)}
+    known = ("A", "D", "B")[: step + 1]
     target = {0: "D", 1: "B", 2: "C"}[step]
     bits = multiscale.step_bits_map(model, array, scale, step)
     figure, axes = plt.subplots(1, 3, figsize=(11, 3.4))
-    axes[0].imshow(known)
-    axes[0].set_title(f"scale {scale} ({current.shape[1]} x {current.shape[0]}): known")
-    axes[1].imshow(current[masks[target]])
-    axes[1].set_title(f"step {step} ({multiscale.STEPS[step]}): codes {target}")
+    axes[0].imshow(current[0::2, 0::2])
+    axes[0].set_title(f"scale {scale}: knows {', '.join(known)} (A shown)")
+    row, column = where[target]
+    axes[1].imshow(current[row::2, column::2])
+    axes[1].set_title(f"step {step} ({multiscale.STEPS[step]}) codes {target}")
     shown = axes[2].imshow(bits, cmap="magma", vmin=0, vmax=vmax)
-    axes[2].set_title(
-        f"bits per pixel: mean {bits.mean():.2f} ({bits.mean() / 3:.2f} per subpixel)"
-    )
+    axes[2].set_title(f"bits per pixel of {target}: mean {bits.mean():.2f}")
     figure.colorbar(shown, ax=axes[2], fraction=0.046)
     for axis in axes:
         axis.axis("off")
