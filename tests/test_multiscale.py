@@ -50,6 +50,8 @@ def test_round_trip_is_bit_exact_and_the_file_is_near_its_ideal_length(tiny, sha
     np.testing.assert_array_equal(multiscale.decompress(tiny, data), image)
     ideal_bits = multiscale.bits_per_subpixel(tiny, image) * image.size
     overhead = 8 * len(data) - ideal_bits
+    trip = multiscale.round_trip(tiny, image)
+    assert trip["bit_exact"] and trip["bits_per_subpixel"] == 8 * len(data) / image.size
     # the container's fixed fields and the range coder's last words; nothing that grows with the image
     assert -64 < overhead < 8 * 64, (overhead, len(data))
 
