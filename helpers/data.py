@@ -46,6 +46,10 @@ __all__ = [
     "imagenet_labels",
     "foreman_qcif",
     "foreman_qcif_rgb",
+    "VIDEO_SEQUENCES",
+    "video_sequence",
+    "read_yuv",
+    "yuv_to_rgb",
     "sample_images",
 ]
 
@@ -64,6 +68,30 @@ FOREMAN_URL = (
     "ff9fd9c2eabe2807cb4fa45d6887640831300718/foreman.yuv"
 )
 FOREMAN_FILE = "foreman_qcif_176x144_i420_10f.yuv"
+
+#: chapter 10's QCIF sequences (raw I420, 176x144): file, frames, frames per second, public source
+#: (a raw .yuv, or a .y4m whose frame payloads are the raw file), and the source's own sha256
+VIDEO_SEQUENCES = {
+    "foreman": {
+        "file": "foreman_qcif_176x144_i420_100f.yuv", "frames": 100, "fps": 30.0,
+        "url": "https://raw.githubusercontent.com/intel/compute-samples/"
+               "d8bd5f392bfe3d835a5f8743ebf333508d8356d4/mediadata/internal/yuv/foreman_176x144.yuv",
+        "source_sha256": None,
+    },
+    "bus": {
+        "file": "bus_qcif_176x144_i420_38f.yuv", "frames": 38, "fps": 7.5,
+        "url": "https://media.xiph.org/video/derf/y4m/bus_qcif_7.5fps.y4m",
+        "source_sha256": "1f5bfcce0c881567ea31c1eb9ecb1da9f9583fdb7d6bb1c80a8c9acfc6b66f6b",
+    },
+    "highway": {
+        "file": "highway_qcif_176x144_i420_40f.yuv", "frames": 40, "fps": 30.0,
+        "url": "https://raw.githubusercontent.com/tdelizy/dycton/"
+               "e7e834a804f857a06246052d72a39bb77460019c/src/platform_tlm/software/h263/datasets/"
+               "input_6_i420_176x144.yuv",
+        "source_sha256": None,
+    },
+}  # fmt: skip
+QCIF = (144, 176)
 
 KODAK_SHA256 = {
     "kodim01": "a56e27cbf5f843c048b6af1d6e090760e9c92fadba88b7dee0205918a37523bd",
@@ -221,6 +249,10 @@ def available() -> dict[str, bool]:
         "bsds500": (root / "train" / "bsds500_train").is_dir(),
         "imagenet_samples": (root / "imagenet-samples" / "labels.csv").is_file(),
         "foreman_qcif": (root / "video" / FOREMAN_FILE).is_file(),
+        **{
+            f"video/{name}": (root / "video" / entry["file"]).is_file()
+            for name, entry in VIDEO_SEQUENCES.items()
+        },
     }
 
 
@@ -367,7 +399,9 @@ def imagenet_samples(
 
 
 def foreman_qcif(num_frames: int = 10) -> dict[str, np.ndarray]:
-    """The Foreman QCIF clip (176x144, I420) as planes {'y': (N, 144, 176), 'u', 'v': (N, 72, 88)} uint8."""
+    """The old 10-frame Foreman QCIF file (176x144, I420) as planes {'y': (N, 144, 176), 'u', 'v':
+    (N, 72, 88)} uint8. Its frames are every second frame from frame 80 of the sequence (80, 82, ...,
+    98: 1/15 s apart), not its first ten; ``video_sequence("foreman")`` has all 100 frames at 30 fps."""
     if not isinstance(num_frames, int) or not 1 <= num_frames <= 10:
         raise ValueError(f"num_frames must be an int in 1..10, got {num_frames!r}")
     sha = _read_sums("video.sha256")[FOREMAN_FILE]
@@ -385,16 +419,110 @@ def foreman_qcif(num_frames: int = 10) -> dict[str, np.ndarray]:
     }
 
 
-def foreman_qcif_rgb(num_frames: int = 10) -> np.ndarray:
-    """Foreman as uint8 RGB frames (N, 144, 176, 3): BT.601 limited range, nearest chroma upsampling."""
-    planes = foreman_qcif(num_frames)
-    y = planes["y"].astype(np.float64) - 16.0
-    u = planes["u"].repeat(2, axis=1).repeat(2, axis=2).astype(np.float64) - 128.0
-    v = planes["v"].repeat(2, axis=1).repeat(2, axis=2).astype(np.float64) - 128.0
+def _y4m_to_raw(path: Path, shape: tuple[int, int]) -> bytes:
+    """The frame payloads of a 4:2:0 .y4m file, concatenated (the raw I420 file)."""
+    blob = path.read_bytes()
+    header_end = blob.find(b"\n")
+    header = blob[:header_end].split()
+    if not blob.startswith(b"YUV4MPEG2 ") or header_end < 0:
+        raise ValueError(f"{path} is not a YUV4MPEG2 file")
+    tags = {field[:1]: field[1:] for field in header[1:]}
+    if (int(tags.get(b"H", 0)), int(tags.get(b"W", 0))) != shape or tags.get(b"C", b"420")[
+        :3
+    ] != b"420":
+        raise ValueError(f"{path}: expected 4:2:0 {shape[1]}x{shape[0]}, header says {header!r}")
+    size, position, frames = shape[0] * shape[1] * 3 // 2, header_end + 1, []
+    while position < len(blob):
+        line_end = blob.find(b"\n", position)
+        if line_end < 0 or not blob[position:line_end].startswith(b"FRAME"):
+            raise ValueError(f"{path}: damaged frame header at byte {position}")
+        frames.append(blob[line_end + 1 : line_end + 1 + size])
+        position = line_end + 1 + size
+    if not frames or len(frames[-1]) != size:
+        raise ValueError(f"{path}: the last frame is truncated")
+    return b"".join(frames)
+
+
+def read_yuv(path, width: int, height: int, num_frames: int | None = None,
+             start: int = 0) -> dict[str, np.ndarray]:  # fmt: skip
+    """Planes {'y': (N, H, W), 'u', 'v': (N, H/2, W/2)} uint8 of a raw 8-bit I420 (4:2:0) file.
+
+    The file size must be a whole number of 4:2:0 frames of that size: a 4:2:2 or 4:4:4 file, or a
+    wrong width or height, is refused with the sizes it would need.
+    """
+    if width % 2 or height % 2 or width < 2 or height < 2:
+        raise ValueError(f"4:2:0 frames need an even width and height, got {width}x{height}")
+    size = width * height * 3 // 2
+    total = Path(path).stat().st_size
+    if total == 0 or total % size:
+        hints = ", ".join(f"{name} {total / (width * height * f):g}"
+                          for name, f in (("4:2:0", 1.5), ("4:2:2", 2), ("4:4:4", 3)))  # fmt: skip
+        raise ValueError(
+            f"{path} ({total} bytes) is not a whole number of 8-bit 4:2:0 {width}x{height} frames "
+            f"of {size} bytes (frames it would hold as {hints}): check the size and the chroma format"
+        )
+    available_frames = total // size
+    count = available_frames - start if num_frames is None else num_frames
+    if not isinstance(start, int) or not 0 <= start < available_frames:
+        raise ValueError(f"start must be in 0..{available_frames - 1}, got {start!r}")
+    if not isinstance(count, int) or not 1 <= count <= available_frames - start:
+        raise ValueError(
+            f"num_frames must be in 1..{available_frames - start} from frame {start}, got {num_frames!r}"
+        )
+    raw = np.fromfile(path, dtype=np.uint8, count=size * count, offset=size * start)
+    frames = raw.reshape(count, size)
+    luma = width * height
+    return {
+        "y": frames[:, :luma].reshape(count, height, width),
+        "u": frames[:, luma : luma + luma // 4].reshape(count, height // 2, width // 2),
+        "v": frames[:, luma + luma // 4 :].reshape(count, height // 2, width // 2),
+    }
+
+
+def video_sequence(
+    name: str, num_frames: int | None = None, start: int = 0
+) -> dict[str, np.ndarray]:
+    """A QCIF test sequence of chapter 10 as I420 planes {'y': (N, 144, 176), 'u', 'v': (N, 72, 88)}.
+
+    ``name``: 'foreman' (100 frames, 30 fps), 'bus' (38 frames, 7.5 fps) or 'highway' (40 frames);
+    ``start`` and ``num_frames`` pick consecutive frames. Downloaded on first use (sha256-checked),
+    or read from ``WORKBENCH_DATA/video``.
+    """
+    if name not in VIDEO_SEQUENCES:
+        raise ValueError(f"unknown sequence {name!r}; expected one of {sorted(VIDEO_SEQUENCES)}")
+    entry = VIDEO_SEQUENCES[name]
+    sha = _read_sums("video.sha256")[entry["file"]]
+    destination = config.data_dir() / "video" / entry["file"]
+    if (
+        not destination.is_file()
+        and entry["source_sha256"]
+        and not os.environ.get("WORKBENCH_DATA_URL")
+    ):
+        # the public source is a .y4m: fetch it, keep its frame payloads, check the raw file
+        y4m = fetch(entry["url"], destination.with_suffix(".y4m"), entry["source_sha256"])
+        raw = _y4m_to_raw(y4m, QCIF)
+        if hashlib.sha256(raw).hexdigest() != sha:
+            raise ChecksumError(f"{y4m}: its frames do not give the expected {entry['file']}")
+        destination.write_bytes(raw)
+    path = fetch(_source(f"video/{entry['file']}", entry["url"]), destination, sha)
+    return read_yuv(path, QCIF[1], QCIF[0], num_frames, start)
+
+
+def yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """uint8 RGB (..., H, W, 3) of I420 planes: BT.601 limited range, nearest chroma upsampling."""
+    y = np.asarray(y).astype(np.float64) - 16.0
+    u = np.asarray(u).repeat(2, axis=-2).repeat(2, axis=-1).astype(np.float64) - 128.0
+    v = np.asarray(v).repeat(2, axis=-2).repeat(2, axis=-1).astype(np.float64) - 128.0
     red = 1.164 * y + 1.596 * v
     green = 1.164 * y - 0.392 * u - 0.813 * v
     blue = 1.164 * y + 2.017 * u
     return np.clip(np.round(np.stack([red, green, blue], axis=-1)), 0, 255).astype(np.uint8)
+
+
+def foreman_qcif_rgb(num_frames: int = 10) -> np.ndarray:
+    """Foreman as uint8 RGB frames (N, 144, 176, 3): BT.601 limited range, nearest chroma upsampling."""
+    planes = foreman_qcif(num_frames)
+    return yuv_to_rgb(planes["y"], planes["u"], planes["v"])
 
 
 #: colour photos bundled with scikit-image itself (no download needed)

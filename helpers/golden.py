@@ -72,6 +72,28 @@ def configurations() -> dict[str, dict]:
 _MODELS: dict = {}
 
 
+class HybridNetworks:
+    """Chapter 10's integer networks behind one ``path`` switch (and ``model``: the loop filter's float
+    module, which the device configurations move; the small tool networks run on the CPU)."""
+
+    def __init__(self):
+        from .video import hybrid, learned
+
+        self.tools = [learned.load_integer(name) for name in learned.TOOLS]
+        self.loop_filter = hybrid.loop_filter_network("learned")
+        self.model = self.loop_filter.model
+
+    @property
+    def path(self) -> str:
+        return self.loop_filter.path
+
+    @path.setter
+    def path(self, value: str) -> None:
+        self.loop_filter.path = value
+        for tool in self.tools:
+            tool.path = value
+
+
 def _model(record: dict):
     key = (record["coder"], record["model"], record.get("quality"))
     if key not in _MODELS:
@@ -87,9 +109,19 @@ def _model(record: dict):
             from . import video
 
             _MODELS[key] = video._shipped_filter(record["model"])  # the one the decoder loads
+        elif record["coder"] == "video-hybrid":
+            _MODELS[key] = HybridNetworks()
         else:
             raise ValueError(f"unknown golden coder {record['coder']!r}")
     return _MODELS[key]
+
+
+def hybrid_pixels(stream: bytes) -> np.ndarray:
+    """Chapter 10's decoded planes as one array (Y, then U, then V, each flattened): what its digest covers."""
+    from .video import hybrid
+
+    planes = hybrid.decode(stream)
+    return np.concatenate([planes[key].reshape(-1) for key in "yuv"])
 
 
 def decode(name: str, configuration: dict | None = None) -> np.ndarray:
@@ -111,6 +143,8 @@ def decode(name: str, configuration: dict | None = None) -> np.ndarray:
         from . import video
 
         decoder = video.decode
+    elif record["coder"] == "video-hybrid":
+        decoder = hybrid_pixels
     elif record["coder"] == "pixelcnn":
         from . import pixelcnn
 

@@ -59,6 +59,10 @@ def _coders() -> dict:
     roi_map = np.zeros(photo.shape[:2], np.float32)
     roi_map[10:30, 10:30] = 1
     frames = rng.integers(0, 256, (3, 16, 32), dtype=np.uint8)
+    from helpers.video import hybrid
+
+    yuv = {"y": frames, "u": frames[:, ::2, ::2], "v": frames[:, 1::2, 1::2]}
+    every_tool = hybrid.Tools(True, True, True, True, False, "deblock")
     return {
         "jpeg": (lambda: jpeg.encode(photo, 50), jpeg.decode, jpeg.JPEGError),
         "pixelcnn": (
@@ -90,6 +94,11 @@ def _coders() -> dict:
             lambda: video.encode(frames, 30, "deblock"),
             video.decode,
             video.VideoStreamError,
+        ),
+        "video-hybrid": (
+            lambda: hybrid.encode(yuv, 30, every_tool),
+            hybrid.decode,
+            hybrid.HybridStreamError,
         ),
         # the integer decoders of chapter 4, section 10 (the shipped models only)
         "autoencoder-integer": (

@@ -123,13 +123,13 @@ def main(argv: list[str] | None = None) -> dict:
         np.uint8
     )
     video_rows = {}
-    original = video._shipped_filter
+    original = video.toy._shipped_filter
     models = {d: filters.load_pretrained("conditioned").to(d) for d in (cpu, gpu)}
     try:
-        video._shipped_filter = lambda name: models[cpu]  # encode with the filter on the CPU
+        video.toy._shipped_filter = lambda name: models[cpu]  # encode with the filter on the CPU
         encoded = video.analyze(frames, 20, "conditioned", "in-loop")
         for tag, device in (("cpu->cpu", cpu), ("cpu->gpu", gpu)):
-            video._shipped_filter = lambda name, device=device: models[device]
+            video.toy._shipped_filter = lambda name, device=device: models[device]
             try:
                 decoded, seconds = _timed(video.decode, encoded.data)
                 same = bool(np.array_equal(decoded, encoded.displayed))
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> dict:
             except container.StreamError as error:
                 video_rows[tag] = f"refused: {str(error)[:70]}"
     finally:
-        video._shipped_filter = original
+        video.toy._shipped_filter = original
     report["video_learned_in_loop"] = video_rows
     print(json.dumps(video_rows), flush=True)
     # the integer decoders (chapter 4, section 10): every golden file on the GPU must give its pixels

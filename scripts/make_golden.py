@@ -1,6 +1,7 @@
 """Write the golden bitstreams of the shipped integer coders (helpers/reference/golden/).
 
     python scripts/make_golden.py
+    python scripts/make_golden.py --add-hybrid   # only add chapter 10's file (the others unchanged)
 
 Each file codes a small crop of a photo that ships with scikit-image (so nothing needs the data sets),
 and golden.json records the coder, the model, the crop and the SHA-256 of the decoded pixels (decoded
@@ -29,7 +30,50 @@ CROPS = {
 }
 
 
+def hybrid_records() -> list[tuple[str, bytes, dict]]:
+    """Chapter 10's hybrid codec with every decoder-side tool on: three frames of a colour crop of
+    scikit-image's astronaut panning right by three pixels per frame, 4:2:0 (BT.601 planes); once with
+    each frame at the size the encoder chose (the learned intra mode and both chroma-from-luma modes are
+    used), once with every frame at half size (the learned upsampler)."""
+    from helpers.video import hybrid, learned
+
+    y, u, v = learned.rgb_to_yuv420(skimage.data.astronaut())
+    frames = {"y": np.stack([y[96:144, 160 + 3 * t : 224 + 3 * t] for t in range(3)]),
+              "u": np.stack([u[48:72, 80 + t : 112 + t] for t in range(3)]),
+              "v": np.stack([v[48:72, 80 + t : 112 + t] for t in range(3)])}  # fmt: skip
+    tools = hybrid.Tools(learned_intra=True, linear_chroma=True, learned_chroma=True, half_resolution=True,
+                         loop_filter="learned")  # fmt: skip
+    out = []
+    for name, quality, resolution in (("hybrid-all-tools-q50-pan.ncw", 50, "rd"),
+                                      ("hybrid-half-resolution-q20-pan.ncw", 20, "half")):  # fmt: skip
+        data = hybrid.analyze(frames, quality, tools, resolution=resolution).data
+        networks = golden.HybridNetworks()
+        networks.path = "numpy"
+        pixels = golden.hybrid_pixels(data)
+        networks.path = "torch"
+        record = {
+            "coder": "video-hybrid", "model": "video/tools + video/loop-filter", "quality": quality,
+            "source": "helpers.video.learned.rgb_to_yuv420(skimage.data.astronaut()): Y[96:144, 160 + 3t : 224 + 3t], "
+                      f"U, V [48:72, 80 + t : 112 + t], t = 0, 1, 2; every decoder-side tool on, resolution={resolution!r}",
+            "bytes": len(data), "shape": list(pixels.shape), "sha256": golden.pixel_digest(pixels),
+        }  # fmt: skip
+        out.append((name, data, record))
+    return out
+
+
+def add_hybrid() -> None:
+    path = golden.GOLDEN_DIR / "golden.json"
+    content = json.loads(path.read_text())
+    for name, data, record in hybrid_records():
+        (golden.GOLDEN_DIR / name).write_bytes(data)
+        content["files"][name] = record
+        print(name, len(data), "bytes")
+    path.write_text(json.dumps(content, indent=1) + "\n")
+
+
 def main() -> None:
+    if "--add-hybrid" in sys.argv[1:]:
+        return add_hybrid()
     records = {}
     photos = {"astronaut": skimage.data.astronaut(), "coffee": skimage.data.coffee()}
     for quality in (1, 2, 3, 4):
@@ -117,6 +161,9 @@ def main() -> None:
         "bytes": len(data), "shape": list(pixels.shape), "sha256": golden.pixel_digest(pixels),
     }  # fmt: skip
     print(name, len(data), "bytes")
+    for name, data, record in hybrid_records():
+        (golden.GOLDEN_DIR / name).write_bytes(data)
+        records[name] = record
     (golden.GOLDEN_DIR / "golden.json").write_text(json.dumps({
         "about": "golden bitstreams: decode each with its coder on any machine; the pixels must have "
                  "this SHA-256 (helpers.golden.pixel_digest). Written by scripts/make_golden.py.",

@@ -190,6 +190,9 @@ def test_available_reports_missing(tmp_path, monkeypatch):
         "bsds500": False,
         "imagenet_samples": False,
         "foreman_qcif": False,
+        "video/foreman": False,
+        "video/bus": False,
+        "video/highway": False,
     }
 
 
@@ -218,7 +221,9 @@ def test_a_mirror_of_the_shared_folder_serves_every_data_set(
     files = ["kodak/kodim07.png", "imagenet-samples/labels.csv", f"video/{data.FOREMAN_FILE}"]
     val = sorted((shared_data / "train" / "bsds500_val").glob("*.jpg"))  # the 100 of the val split
     first_sample = sorted((shared_data / "imagenet-samples").glob("n01440764*"))[0]
-    files += [f"train/bsds500_val/{p.name}" for p in val] + [f"imagenet-samples/{first_sample.name}"]
+    files += [f"train/bsds500_val/{p.name}" for p in val] + [
+        f"imagenet-samples/{first_sample.name}"
+    ]
     for relative in files:
         (mirror / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(shared_data / relative, mirror / relative)
@@ -235,3 +240,16 @@ def test_a_mirror_of_the_shared_folder_serves_every_data_set(
     with pytest.raises(data.DataUnavailableError, match="WORKBENCH_DATA_URL"):
         data.kodak(names=["kodim08"])  # not on the mirror: the message names the fix
     assert not (cache / "kodak" / "kodim08.png").exists()
+
+
+def test_y4m_payloads_become_the_raw_file(tmp_path):
+    frame = bytes(range(6)) * 4  # 4x4 luma + 2x2 U + 2x2 V = 24 bytes
+    path = tmp_path / "clip.y4m"
+    path.write_bytes(b"YUV4MPEG2 W4 H4 F30:1 Ip\n" + (b"FRAME\n" + frame) * 2)
+    assert data._y4m_to_raw(path, (4, 4)) == frame * 2
+    path.write_bytes(b"YUV4MPEG2 W4 H4 F30:1 Ip C444\n" + b"FRAME\n" + bytes(48))
+    with pytest.raises(ValueError, match="4:2:0"):
+        data._y4m_to_raw(path, (4, 4))
+    path.write_bytes(b"YUV4MPEG2 W4 H4 F30:1 Ip\n" + b"FRAME\n" + frame[:10])
+    with pytest.raises(ValueError, match="truncated"):
+        data._y4m_to_raw(path, (4, 4))

@@ -282,12 +282,14 @@ def _islow_pass(x: list[np.ndarray], shift: int) -> list[np.ndarray]:
     ]
 
 
-def idct_islow(coefficients: np.ndarray) -> np.ndarray:
+def idct_islow(coefficients: np.ndarray, level_shift: bool = True) -> np.ndarray:
     """libjpeg's integer IDCT (the default of libjpeg-turbo and so of Pillow) on dequantized
     (..., 8, 8) integer blocks; returns level-shifted uint8-range samples (int64, clipped 0..255).
 
     The standard only requires an IDCT accurate to IEEE 1180; this one reproduces Pillow's
     decoder exactly, the float ``idct2`` differs from it by at most one level per sample.
+    ``level_shift=False`` returns the signed samples without the +128 and the clipping (a video
+    codec's residual, chapter 10).
     """
     blocks = np.asarray(coefficients)
     if blocks.shape[-2:] != (8, 8) or not np.issubdtype(blocks.dtype, np.integer):
@@ -298,6 +300,8 @@ def idct_islow(coefficients: np.ndarray) -> np.ndarray:
     )  # pass 1 keeps 2 extra bits
     work = np.stack(columns, axis=-2)
     rows = _islow_pass([work[..., :, k] for k in range(8)], 13 + 2 + 3)
+    if not level_shift:
+        return np.stack(rows, axis=-1)
     return np.clip(np.stack(rows, axis=-1) + 128, 0, 255)
 
 

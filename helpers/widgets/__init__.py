@@ -16,6 +16,7 @@ function draws the static figure that comes before its widget in the notebook.
 | 7 | roi_coding | roi_view, roi_explorer |
 | 8 | compressed_domain | relu_view, relu_explorer, gate_view, gate_explorer |
 | 9 | machine_coding | npp_view, npp_explorer |
+| 10 | video_tools | tool_frames_view, tool_explorer, motion_view, motion_explorer, mode_map_view, mode_map_explorer |
 """
 
 from . import (
@@ -29,6 +30,7 @@ from . import (
     pixel_models,
     quality,
     roi_coding,
+    video_tools,
     welcome,
 )
 from .autoencoders import rate_picker, rate_point_view
@@ -54,9 +56,24 @@ from .pixel_models import (
 )
 from .quality import codec_comparator, codec_comparison_view, rd_explorer, rd_point_view
 from .roi_coding import roi_explorer, roi_view
+from .video_tools import (
+    mode_map_explorer,
+    mode_map_view,
+    motion_explorer,
+    motion_view,
+    tool_explorer,
+    tool_frames_view,
+)
 from .welcome import channel_explorer
 
 __all__ = [
+    "video_tools",
+    "tool_frames_view",
+    "tool_explorer",
+    "motion_view",
+    "motion_explorer",
+    "mode_map_view",
+    "mode_map_explorer",
     "autoencoders",
     "class_maps",
     "compressed_domain",

@@ -18,7 +18,7 @@ from functools import cache
 import numpy as np
 import torch
 
-from . import container, filters, jpeg, metrics, registry
+from .. import container, filters, jpeg, metrics, registry
 
 __all__ = [
     "FILTER_MODES",
@@ -26,6 +26,8 @@ __all__ = [
     "BitReader",
     "motion_search",
     "motion_compensate",
+    "write_blocks",
+    "read_blocks",
     "EncodedVideo",
     "VideoStreamError",
     "analyze",
@@ -154,7 +156,7 @@ def _reconstruct(prediction: np.ndarray, levels: np.ndarray, table: np.ndarray) 
     return np.clip(np.round(prediction.astype(np.float64) + residual), 0, 255).astype(np.uint8)
 
 
-def _write_blocks(writer: BitWriter, levels: np.ndarray) -> None:
+def write_blocks(writer: BitWriter, levels: np.ndarray) -> None:
     """Per 8x8 block: a coded-block flag, then (run, level) pairs in zigzag order and an end code."""
     for vector in jpeg.zigzag(levels).reshape(-1, 64):
         nonzero = np.flatnonzero(vector)
@@ -168,7 +170,7 @@ def _write_blocks(writer: BitWriter, levels: np.ndarray) -> None:
             writer.unsigned(0)
 
 
-def _read_blocks(reader: BitReader, shape: tuple[int, int]) -> np.ndarray:
+def read_blocks(reader: BitReader, shape: tuple[int, int]) -> np.ndarray:
     vectors = np.zeros((shape[0] * shape[1], 64), dtype=np.int64)
     for vector in vectors:
         if not reader.read(1):
@@ -285,7 +287,7 @@ def analyze(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
                 writer.signed(int(dx))
             prediction = motion_compensate(reference, vectors, search_range=search_range)
         levels = _code_residual(frame.astype(np.float64) - prediction, table)
-        _write_blocks(writer, levels)
+        write_blocks(writer, levels)
         reconstruction = _reconstruct(prediction, levels, table)
         filtered = _loop_filter(kind, model, reconstruction, int(quality))
         reference = filtered if mode == "in-loop" else reconstruction
@@ -366,7 +368,7 @@ def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> np.ndarra
                 raise VideoStreamError("a motion vector exceeds the file's search range")
             prediction = motion_compensate(reference, vectors.reshape(rows, cols, 2),
                                            search_range=search_range)  # fmt: skip
-        levels = _read_blocks(reader, (height // 8, width // 8))
+        levels = read_blocks(reader, (height // 8, width // 8))
         reconstruction = _reconstruct(prediction, levels, table)
         filtered = _loop_filter(kind, model, reconstruction, quality)
         reference = filtered if mode == "in-loop" else reconstruction
