@@ -175,6 +175,9 @@ def test_bad_frames_name_what_is_expected(foreman):
     mixed = dict(foreman, v=foreman["v"][:2])
     with pytest.raises(ValueError, match="one per frame"):
         hybrid.encode(mixed)
+    ragged = dict(foreman, y=[foreman["y"][0], foreman["y"][1][:32]])
+    with pytest.raises(ValueError, match="different sizes"):
+        hybrid.encode(ragged)
     with pytest.raises(ValueError, match="quality"):
         hybrid.encode(foreman, 0)
     with pytest.raises(ValueError, match="loop_filter"):

@@ -134,7 +134,19 @@ def check_frames(frames) -> dict[str, np.ndarray]:
             "frames must be a dict of I420 planes {'y': (N, H, W), 'u': (N, H/2, W/2), 'v': ...}, "
             "as data.video_sequence returns"
         )
-    planes = {key: np.asarray(value) for key, value in frames.items()}
+    planes = {}
+    for key, value in frames.items():
+        try:
+            planes[key] = np.asarray(value)
+        except ValueError as error:  # a ragged list: numpy cannot stack frames of different sizes
+            raise ValueError(
+                f"plane {key!r} holds frames of different sizes: every frame of a sequence must have "
+                "the same size (resize or crop them first)"
+            ) from error
+        if planes[key].dtype == object:
+            raise ValueError(
+                f"plane {key!r} holds frames of different sizes: every frame must have the same size"
+            )
     y = planes["y"]
     if y.ndim != 3 or y.dtype != np.uint8:
         raise ValueError(f"the luma must be uint8 (N, H, W), got {y.dtype} {y.shape}")
