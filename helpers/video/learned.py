@@ -193,6 +193,25 @@ def _upsampler_batch(planes, rng, size: int, batch: int):
     return torch.from_numpy(np.stack(lows)[:, None]), torch.from_numpy(np.stack(highs))
 
 
+def _fit(name: str, batch, steps: int, log_every: int) -> torch.nn.Sequential:
+    """Adam (1e-3, cosine schedule) on the MSE of ``build(name)`` over ``batch()`` -> (inputs, targets);
+    the last batch's RMSE in grey levels is left on the model as ``last_rmse``."""
+    model = build(name)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    for step in range(steps):
+        inputs, targets = batch()
+        loss = torch.nn.functional.mse_loss(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        model.last_rmse = float(loss.detach()) ** 0.5 * SCALE
+        if step % log_every == 0 or step == steps - 1:
+            print(f"{name} step {step} rmse {model.last_rmse:.2f} grey levels", flush=True)
+    return model
+
+
 def train(
     steps: int = 4000, seed: int = 0, photos=None, log_every: int = 500, contexts: str = "jpeg"
 ) -> dict:
@@ -210,46 +229,20 @@ def train(
         mean = centre(name, inputs)[:, None]
         x = torch.from_numpy((inputs - mean).astype(np.float32) / SCALE)[:, :, None, None]
         y = torch.from_numpy((targets - mean).astype(np.float32) / SCALE)[:, :, None, None]
-        model = build(name)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-        for step in range(steps):
+
+        def batch(x=x, y=y):
             index = torch.from_numpy(rng.integers(0, x.shape[0], 512))
-            loss = torch.nn.functional.mse_loss(model(x[index]), y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            if step % log_every == 0 or step == steps - 1:
-                print(
-                    f"{name} step {step} rmse {float(loss.detach()) ** 0.5 * SCALE:.2f} grey levels",
-                    flush=True,
-                )
+            return x[index], y[index]
+
+        model = _fit(name, batch, steps, log_every)
         with torch.no_grad():
             rmse = float(torch.nn.functional.mse_loss(model(x), y)) ** 0.5 * SCALE
         results[name], log[name] = (
             model.state_dict(),
             {"train_rmse": rmse, "samples": int(x.shape[0])},
         )
-    model = build("upsampler")
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-    for step in range(steps):
-        low, high = _upsampler_batch(planes, rng, 48, 16)
-        loss = torch.nn.functional.mse_loss(model(low), high)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        if step % log_every == 0 or step == steps - 1:
-            print(
-                f"upsampler step {step} rmse {float(loss.detach()) ** 0.5 * SCALE:.2f} grey levels",
-                flush=True,
-            )
-    results["upsampler"], log["upsampler"] = (
-        model.state_dict(),
-        {"last_rmse": float(loss.detach()) ** 0.5 * SCALE},
-    )
+    model = _fit("upsampler", lambda: _upsampler_batch(planes, rng, 48, 16), steps, log_every)
+    results["upsampler"], log["upsampler"] = model.state_dict(), {"last_rmse": model.last_rmse}
     return {"models": results, "log": log}
 
 
