@@ -171,10 +171,6 @@ def _halve(plane: np.ndarray) -> np.ndarray:
     return intra.downsample_luma(plane).astype(np.uint8)
 
 
-def upsample_input(low: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy((low.astype(np.float32) - 128.0) / SCALE)[None, None]
-
-
 def _upsampler_batch(planes, rng, size: int, batch: int):
     lows, highs = [], []
     for _ in range(batch):
@@ -258,7 +254,7 @@ class IntegerTool:
         if name not in TOOLS:
             raise ValueError(f"unknown tool network {name!r}; expected one of {sorted(TOOLS)}")
         self.name = name
-        self._float = build(name).eval()
+        self._float = None  # the float network with its scales folded in (``from_state``)
         self.network = None
         self.fraction_out = 0
         self.path = "torch"
