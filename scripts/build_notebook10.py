@@ -240,7 +240,7 @@ Each tool is a switch of `hybrid.Tools`; the study codes the same frames with th
 tool on, and reports the BD-rate of the tool against the classic codec (negative: bits saved at equal
 quality). Tools that touch chroma are judged on PSNR-YUV, the others on both.
 
-* **learned intra** (`learned.load_integer("intra")`): a fully connected network (80 → 96 → 96 → 64, after Li et
+* **learned intra** (`learned.load_integer("intra")`): a fully connected network (80 → 128 → 128 → 64, after Li et
   al., 2018) reads four decoded rows above and four columns to the left and predicts the 8 × 8 block; it is a
   seventh mode, chosen by $J$ like the others.
 * **chroma from luma**: VVC's CCLM predicts chroma as $\alpha \cdot \text{luma} + \beta$ with $\alpha, \beta$
@@ -367,8 +367,12 @@ warp the reference, refined by a network, and the residual is compressed by a hy
 together with $R + \lambda D$. `pframe.PFrameCodec` is that design at CPU size: block matching (8 × 8, the hybrid
 codec's search) instead of an optical-flow network, a two-layer motion autoencoder with a factorized entropy
 model, a three-layer compensation CNN, and chapter 4's hyperprior (N = 64, M = 96) fine-tuned on residuals. It
-was trained on Foreman 0-49 and BSDS500 crops moved by random shifts, rotations and zooms. Its rates are real
-bytes from CompressAI's range coder; it is a float decoder (same machine only).
+was trained on Foreman 0-49 and BSDS500 crops moved by random shifts, rotations and zooms: 2,000 steps with
+$R + \lambda D$ alone, then 1,200 with the prediction's own error added to the loss (weight 1 fading to 0). The
+second stage was needed: trained jointly from the start, the compensation network stopped predicting (its output
+was 11 dB from the frame while the plain warp was at 34.5 dB) and the residual coder did the work, intra-like, at a
+higher rate; DVC trains its motion modules first for the same reason. Rates are real bytes from CompressAI's range
+coder; it is a float decoder (same machine only).
 """)
 
 code(r"""
@@ -425,8 +429,8 @@ Solutions are in `lessons/10_video_tools.md`.
    `intra.linear_from_luma`.
 4. ★★ The fast mode decision's threshold: how many intra searches does each threshold keep, and how many of the
    macroblocks where intra really won?
-5. ★★★ Retrain the learned intra mode on contexts from the hybrid codec's own I-frames (not Pillow's JPEG) and
-   measure its BD-rate with `scripts/video_study.py --merge --tools "learned intra"`.
+5. ★★★ Where the learned P-frame codec spends its bits: code Bus frames 1-3 with `pframe.load_pretrained(1)` and
+   split each P-frame's bytes into motion and residual (`code_sequence(...)["motion_bytes"]`).
 
 ## Checks
 """)
