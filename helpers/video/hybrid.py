@@ -738,6 +738,14 @@ def _halve(plane: np.ndarray, multiple: int) -> np.ndarray:
     return np.pad(low, ((0, -height % multiple), (0, -width % multiple)), mode="edge")
 
 
+def _half_reference(reference_planes, search_range: int) -> _Reference | None:
+    """The reference of a frame coded at half size: each reference plane halved (none for an I-frame)."""
+    if reference_planes is None:
+        return None
+    planes = [_halve(reference_planes[0], MB)] + [_halve(p, 8) for p in reference_planes[1:]]
+    return _Reference(tuple(planes), search_range)
+
+
 def _upsample(plane: np.ndarray) -> np.ndarray:
     from .learned import load_integer
 
@@ -748,12 +756,7 @@ def _half_resolution_frame(target, reference_planes, quality, search_range, tool
     """Code the frame at half size: (result, displayed full-size planes)."""
     shape = target[0].shape
     low_target = [_halve(target[0], MB)] + [_halve(p, 8) for p in target[1:]]
-    reference = None
-    if reference_planes is not None:
-        low_planes = tuple(
-            [_halve(reference_planes[0], MB)] + [_halve(p, 8) for p in reference_planes[1:]]
-        )
-        reference = _Reference(low_planes, search_range)
+    reference = _half_reference(reference_planes, search_range)
     result = _code_frame(low_target, reference, quality, search_range, tools, fast_model)
     return result, _restore(result.planes, shape, quality, tools, result.coded)
 
@@ -939,13 +942,8 @@ def decode(data: bytes) -> dict[str, np.ndarray]:
     for _ in range(count):
         half = bool(reader.read(1)) if tools.half_resolution else False
         if half:
-            low_shape = _halve(np.zeros((height, width), np.int64), MB).shape
-            reference = None
-            if reference_planes is not None:
-                low_planes = tuple(
-                    [_halve(reference_planes[0], MB)] + [_halve(p, 8) for p in reference_planes[1:]]
-                )
-                reference = _Reference(low_planes, search_range)
+            low_shape = (height // 2 + (-(height // 2) % MB), width // 2 + (-(width // 2) % MB))
+            reference = _half_reference(reference_planes, search_range)
             low, coded = _decode_planes(reader, reference, low_shape, quality, search_range, tools)
             displayed = _restore(low, (height, width), quality, tools, coded)
         else:
