@@ -1,6 +1,8 @@
 # Neural Compression Workbench: the two commands are `make lab` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The interpreter for the virtual environment: PYTHON if given, else the first supported Python found
+# (python3, python3.12, 3.11, 3.10); scripts/pick_python.sh stops with the reason and the fix otherwise.
+PYTHON ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -18,7 +20,7 @@ ifneq ($(wildcard $(SHARED_DATA)/kodak),)
 export WORKBENCH_DATA ?= $(SHARED_DATA)
 endif
 
-.PHONY: help install lab test test-unit test-notebooks book test-browser test-install assignments test-assignments lint format execute bench clean
+.PHONY: help install lab test test-unit test-notebooks book test-browser test-install test-pythons assignments test-assignments lint format execute bench clean
 
 help:
 	@echo "make lab      install (once) and start JupyterLab in notebooks/"
@@ -27,14 +29,18 @@ help:
 	@echo "make execute  re-run every notebook in full mode and store scrubbed outputs"
 	@echo "make bench    run the benchmarks in benchmarks/"
 	@echo "make test-install      the built wheel in a fresh environment runs every notebook (data from a local mirror)"
+	@echo "make test-pythons      the wheel installs (no compiler) and works on the oldest and newest supported Python here"
 	@echo "make assignments       student versions and autograder archives of exercises/ in build/assignments/"
 	@echo "make test-assignments  grade every solutions notebook (full marks) and blank student version (zero)"
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@interpreter=$$(PYTHON="$(PYTHON)" sh scripts/pick_python.sh) && \
+		echo "virtual environment from $$interpreter ($$($$interpreter --version))" && \
+		$$interpreter -m venv $(VENV)
 
 # Re-install when pyproject.toml changes.
 $(STAMP): pyproject.toml | $(BIN)/python
+	@sh scripts/pick_python.sh --check $(BIN)/python
 	$(BIN)/python -m pip install --upgrade "pip>=23" >/dev/null
 	$(BIN)/python -m pip install -e ".[dev]"
 	touch $(STAMP)
@@ -47,9 +53,10 @@ lab: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests benchmarks scripts notebooks browser_tests book
+	$(BIN)/ruff format --check helpers tests benchmarks scripts browser_tests book
 
 format: $(STAMP)
-	$(BIN)/ruff format helpers tests benchmarks scripts browser_tests
+	$(BIN)/ruff format helpers tests benchmarks scripts browser_tests book
 
 test-unit: $(STAMP)
 	FAST=1 $(BIN)/python -m pytest tests/ -q
@@ -71,6 +78,11 @@ test: lint test-unit test-notebooks test-browser
 # The installed package, not the source tree: wheel -> fresh venv -> notebooks copied alone -> FAST run.
 test-install: $(STAMP)
 	$(BIN)/python scripts/test_install.py
+
+# The supported Pythons (pyproject.toml's requires-python): the oldest and the newest found here install the
+# wheel without a compiler and pass a few unit tests; an unsupported one is refused by scripts/pick_python.sh.
+test-pythons: $(STAMP)
+	$(BIN)/python scripts/test_pythons.py
 
 # exercises/NN_slug.ipynb are otter-grader masters written from the lessons (scripts/make_assignments.py).
 assignments: $(STAMP)

@@ -14,17 +14,23 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(count: int = 2000) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "fuzz_decoders.py"), "--count", str(count)],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
-    print(f"{'decoder':24s}{'cases':>7s}{'rejected':>10s}{'unchanged':>10s}{'returned':>10s}"
-          f"{'escaped':>9s}{'slowest s':>11s}{'forged s':>10s}")  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    print(
+        f"{'decoder':24s}{'cases':>7s}{'rejected':>10s}{'unchanged':>10s}{'returned':>10s}"
+        f"{'escaped':>9s}{'slowest s':>11s}{'forged s':>10s}"
+    )
     for line in result.stdout.splitlines():
         s = json.loads(line)
         o = s["outcomes"]
         escaped = sum(v for k, v in o.items() if k.startswith("escaped"))
-        print(f"{s['decoder']:24s}{s['cases']:7d}{o.get('rejected', 0):10d}{o.get('unchanged', 0):10d}"
-              f"{o.get('returned garbage', 0):10d}{escaped:9d}{s['slowest_s']:11.3f}"
-              f"{s['slowest_forged_header_s']:10.3f}")  # fmt: skip
+        print(
+            f"{s['decoder']:24s}{s['cases']:7d}{o.get('rejected', 0):10d}{o.get('unchanged', 0):10d}"
+            f"{o.get('returned garbage', 0):10d}{escaped:9d}{s['slowest_s']:11.3f}"
+            f"{s['slowest_forged_header_s']:10.3f}"
+        )
     if result.returncode:
         print(f"the harness crashed (exit {result.returncode}): {result.stderr[-1000:]}")
     print(

@@ -20,8 +20,10 @@ def measure() -> dict[str, dict[str, float]]:
     photo = data.kodak(names=["kodim23"])["kodim23"]
     rows = {}
     integer = autoencoder.load_integer("bmshj2018-hyperprior", 3)
-    for label, decode in (("hyperprior q3, kodim23 (768x512)", autoencoder.decompress),
-                          ("  entropy decoding only (h_s, no g_s)", autoencoder.decode_latents)):  # fmt: skip
+    for label, decode in (
+        ("hyperprior q3, kodim23 (768x512)", autoencoder.decompress),
+        ("  entropy decoding only (h_s, no g_s)", autoencoder.decode_latents),
+    ):
         times = {}
         for kind, model in (("float", integer.model), ("integer", integer)):
             stream = autoencoder.compress(model, photo)

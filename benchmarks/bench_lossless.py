@@ -28,8 +28,16 @@ def main() -> None:
     for name, image in kodak.items():
         trip = multiscale.round_trip(model, image)
         standard = standard_codecs.lossless_bits(image, ["PNG", "WebP lossless"])
-        rows.append({"image": name, "bpsp": trip["bits_per_subpixel"], "encode_s": trip["encode_seconds"],
-                     "decode_s": trip["decode_seconds"], "exact": trip["bit_exact"], **standard})  # fmt: skip
+        rows.append(
+            {
+                "image": name,
+                "bpsp": trip["bits_per_subpixel"],
+                "encode_s": trip["encode_seconds"],
+                "decode_s": trip["decode_seconds"],
+                "exact": trip["bit_exact"],
+                **standard,
+            }
+        )
     print(
         f"\n## Parallel lossless codec on {len(rows)} whole Kodak images (768 x 512), {threads} threads"
     )
@@ -37,11 +45,15 @@ def main() -> None:
         f"{'image':9s} {'bpsp':>6s} {'PNG':>6s} {'WebP':>6s} {'encode s':>9s} {'decode s':>9s} exact"
     )
     for r in rows:
-        print(f"{r['image']:9s} {r['bpsp']:6.3f} {r['PNG']:6.3f} {r['WebP lossless']:6.3f} "
-              f"{r['encode_s']:9.1f} {r['decode_s']:9.1f} {r['exact']}")  # fmt: skip
+        print(
+            f"{r['image']:9s} {r['bpsp']:6.3f} {r['PNG']:6.3f} {r['WebP lossless']:6.3f} "
+            f"{r['encode_s']:9.1f} {r['decode_s']:9.1f} {r['exact']}"
+        )
     mean = {k: float(np.mean([r[k] for r in rows])) for k in ("bpsp", "PNG", "WebP lossless")}
-    print(f"{'mean':9s} {mean['bpsp']:6.3f} {mean['PNG']:6.3f} {mean['WebP lossless']:6.3f} "
-          f"{max(r['encode_s'] for r in rows):9.1f} {max(r['decode_s'] for r in rows):9.1f} (max times)")  # fmt: skip
+    print(
+        f"{'mean':9s} {mean['bpsp']:6.3f} {mean['PNG']:6.3f} {mean['WebP lossless']:6.3f} "
+        f"{max(r['encode_s'] for r in rows):9.1f} {max(r['decode_s'] for r in rows):9.1f} (max times)"
+    )
     anchor = pixelcnn.load_pretrained("gated")
     with torch.no_grad():
         bits = float(np.mean([pixelcnn.bits_per_subpixel(anchor, i) for i in kodak.values()]))

@@ -33,9 +33,14 @@ def _luma(picture: np.ndarray) -> np.ndarray:
 
 def _skimage(a: np.ndarray, b: np.ndarray) -> float:
     return skimage.metrics.structural_similarity(
-        a, b, channel_axis=-1 if a.ndim == 3 else None, gaussian_weights=True, sigma=1.5,
-        use_sample_covariance=False, data_range=255,
-    )  # fmt: skip
+        a,
+        b,
+        channel_axis=-1 if a.ndim == 3 else None,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=255,
+    )
 
 
 def _tensor(pictures: list[np.ndarray]) -> torch.Tensor:
@@ -70,8 +75,10 @@ def main() -> None:
         pt = best_of(lambda x=x, y=y: pytorch_msssim.ssim(x, y, data_range=1.0, size_average=False))
         worst["skimage"] = min(worst["skimage"], sk / ours)
         worst["pytorch-msssim"] = min(worst["pytorch-msssim"], pt / ours)
-        print(f"{task:22s} {count / ours:7.1f} {count / sk:8.1f} {count / pt:10.1f} {sk / ours:10.1f}x "
-              f"{pt / ours:12.1f}x")  # fmt: skip
+        print(
+            f"{task:22s} {count / ours:7.1f} {count / sk:8.1f} {count / pt:10.1f} {sk / ours:10.1f}x "
+            f"{pt / ours:12.1f}x"
+        )
         ours_values = metrics.ssim(x.double(), y.double()).tolist()
         theirs = [_skimage(a, b) for a, b in zip(references, distorted, strict=True)]
         gap = max(abs(a - b) for a, b in zip(ours_values, theirs, strict=True))

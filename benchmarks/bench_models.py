@@ -39,23 +39,31 @@ def main() -> None:
 
     print("\nFilters on kodim23 (768x512) coded at quality 10")
     decoded, _ = jpeg.round_trip(photo, 10)
-    candidates = {"deblock (numpy)": "deblock", "ARCNN (untrained)": filters.build_model("arcnn"),
-                  "DnCNN (untrained)": filters.build_model("dncnn")}  # fmt: skip
+    candidates = {
+        "deblock (numpy)": "deblock",
+        "ARCNN (untrained)": filters.build_model("arcnn"),
+        "DnCNN (untrained)": filters.build_model("dncnn"),
+    }
     try:
         candidates["conditioned (shipped)"] = filters.load_pretrained("conditioned")
     except FileNotFoundError:
         candidates["conditioned (untrained)"] = filters.build_model("conditioned")
     for label, net in candidates.items():
-        run = (lambda: filters.deblock(decoded, 10)) if net == "deblock" else (
-            lambda net=net: filters.apply(net, decoded, 10))  # fmt: skip
+        run = (
+            (lambda: filters.deblock(decoded, 10))
+            if net == "deblock"
+            else (lambda net=net: filters.apply(net, decoded, 10))
+        )
         seconds = best_of(run, 2)
         print(f"{label:24s} {seconds:6.2f} s  ({0.393 / seconds:5.2f} megapixels/s)")
 
     print("\nToy video codec, Foreman QCIF luma, 10 frames, quality 20")
     frames = data.foreman_qcif(10)["y"]
-    for label, loop_filter, mode in [("no filter", None, "none"),
-                                     ("deblock in-loop", "deblock", "in-loop"),
-                                     ("learned in-loop", "conditioned", "in-loop")]:  # fmt: skip
+    for label, loop_filter, mode in [
+        ("no filter", None, "none"),
+        ("deblock in-loop", "deblock", "in-loop"),
+        ("learned in-loop", "conditioned", "in-loop"),
+    ]:
         encoded = video.encode(frames, 20, loop_filter, mode)
         encode = best_of(lambda f=loop_filter, m=mode: video.encode(frames, 20, f, m), 1)
         decode = best_of(lambda e=encoded: video.decode(e), 1)

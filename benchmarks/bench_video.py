@@ -28,15 +28,22 @@ def measure(frames_count: int = 10, quality: int = 25) -> dict[str, dict[str, fl
         started = time.perf_counter()
         hybrid.decode(result.data)
         decode = time.perf_counter() - started
-        rows[name] = {"encode_s": result.encode_seconds, "search_s": result.search_seconds,
-                      "decode_s": decode, "bytes": len(result.data)}  # fmt: skip
+        rows[name] = {
+            "encode_s": result.encode_seconds,
+            "search_s": result.search_seconds,
+            "decode_s": decode,
+            "bytes": len(result.data),
+        }
     if reference_codecs.available():
         for codec in reference_codecs.CODECS:
             started = time.perf_counter()
             coded = reference_codecs.code(frames, codec, 32)
             rows[f"{codec} medium (ffmpeg, encode + decode)"] = {
-                "encode_s": time.perf_counter() - started, "search_s": float("nan"),
-                "decode_s": float("nan"), "bytes": coded["bytes"]}  # fmt: skip
+                "encode_s": time.perf_counter() - started,
+                "search_s": float("nan"),
+                "decode_s": float("nan"),
+                "bytes": coded["bytes"],
+            }
     return rows
 
 

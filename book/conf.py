@@ -10,7 +10,10 @@ import course_setting  # noqa: E402  (written by scripts/build_book.py from pypr
 project = "Neural Compression Workbench"
 author = "the Neural Compression Workbench authors"
 copyright = "2026, " + author
-extensions = ["myst_nb", "sphinx-mathjax-offline"]  # MathJax served from the book itself: no network
+extensions = [
+    "myst_nb",
+    "sphinx-mathjax-offline",
+]  # MathJax served from the book itself: no network
 nb_execution_mode = "off"
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3

@@ -20,12 +20,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = Path(os.environ.get("BOOK_DIR", ROOT / "build" / "book"))
-INSTALL = "install it with: apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/to/chrome"
+INSTALL = (
+    "install it with: apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/to/chrome"
+)
 
 
 def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser",
-                      shutil.which("chromium"), shutil.which("google-chrome")):  # fmt: skip
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        shutil.which("chromium"),
+        shutil.which("google-chrome"),
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     return None
@@ -51,6 +58,7 @@ def book_url():
     """The built book served over HTTP on 127.0.0.1 (as any static host would)."""
     if not (BOOK / "index.html").is_file():
         pytest.fail(f"no book at {BOOK}: run `make book` first")
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -65,7 +73,26 @@ def book_url():
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    folder = Path(os.environ.get("BROWSER_ARTIFACTS") or tempfile.mkdtemp(prefix="workbench-browser-"))
+    folder = Path(
+        os.environ.get("BROWSER_ARTIFACTS") or tempfile.mkdtemp(prefix="workbench-browser-")
+    )
     folder.mkdir(parents=True, exist_ok=True)
     print(f"\nbrowser test screenshots: {folder}")
     return folder
+
+
+def pytest_collection_modifyitems(config, items):
+    """A chapter whose data set is neither here nor downloadable is skipped with the notebook tests'
+    reason (``data.notebook_missing_data``), before any browser or JupyterLab starts."""
+    from helpers import data
+
+    reasons: dict[Path, str | None] = {}
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        notebook = callspec.params.get("notebook") if callspec is not None else None
+        if notebook is None:
+            continue
+        if notebook not in reasons:
+            reasons[notebook] = data.notebook_missing_data(notebook)
+        if reasons[notebook]:
+            item.add_marker(pytest.mark.skip(reason=reasons[notebook]))

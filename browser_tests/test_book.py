@@ -11,8 +11,11 @@ import urllib.request
 import pytest
 from conftest import BOOK
 
-PAGES = sorted(p.relative_to(BOOK).as_posix() for p in BOOK.rglob("*.html")
-               if not p.relative_to(BOOK).as_posix().startswith(("_static/", "_sources/")))  # fmt: skip
+PAGES = sorted(
+    p.relative_to(BOOK).as_posix()
+    for p in BOOK.rglob("*.html")
+    if not p.relative_to(BOOK).as_posix().startswith(("_static/", "_sources/"))
+)
 
 #: text that means an equation was left as TeX (outside code, where it is legitimately shown)
 RAW_TEX = re.compile(r"\$\$|\\frac|\\sum|\\log|\\lambda|\\hat|\\mathrm|\\left|\\tfrac")
@@ -35,7 +38,11 @@ def _decodes(src: str) -> bool:
 
     if src.startswith("data:"):
         header, _, payload = src.partition(",")
-        raw = base64.b64decode(payload) if ";base64" in header else urllib.parse.unquote(payload).encode()
+        raw = (
+            base64.b64decode(payload)
+            if ";base64" in header
+            else urllib.parse.unquote(payload).encode()
+        )
         if "svg" in header:
             return b"<svg" in raw
     else:
@@ -74,7 +81,9 @@ def test_page_loads_with_images_equations_and_links(page, book_url, name):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
     response = page.goto(book_url + name, wait_until="load")
-    assert response is not None and response.ok, f"{name}: HTTP {response.status if response else '-'}"
+    assert response is not None and response.ok, (
+        f"{name}: HTTP {response.status if response else '-'}"
+    )
     page.wait_for_load_state("networkidle")
     # MathJax typesets every .math element of the page (served from the book: no network needed)
     page.wait_for_function(
@@ -83,7 +92,9 @@ def test_page_loads_with_images_equations_and_links(page, book_url, name):
     )
     assert not [url for url in missing if not url.endswith("favicon.ico")], f"{name}: {missing}"
     shown = page.evaluate(IMAGES)
-    broken = [image["src"][:120] for image in shown if not image["ok"] or not _decodes(image["src"])]
+    broken = [
+        image["src"][:120] for image in shown if not image["ok"] or not _decodes(image["src"])
+    ]
     assert not broken, f"{name}: images that did not decode: {broken}"
     left = RAW_TEX.findall(page.evaluate(VISIBLE_TEXT))
     assert not left, f"{name}: TeX left unrendered: {left[:5]}"
@@ -108,7 +119,9 @@ def test_page_loads_with_images_equations_and_links(page, book_url, name):
 
 def test_chapter_four_has_typeset_equations_and_figures(page, book_url):
     page.goto(book_url + "notebooks/04_autoencoder_codecs.html", wait_until="networkidle")
-    page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 10", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('mjx-container').length > 10", timeout=30_000
+    )
     figures = [i for i in page.evaluate(IMAGES) if i["src"].endswith(".png")]
     assert len(figures) >= 5 and all(i["ok"] for i in figures)
 

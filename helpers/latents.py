@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from helpers import autoencoder, images
+from helpers import autoencoder, fixedpoint, images
 
 __all__ = [
     "analyse",
@@ -48,8 +48,13 @@ def analyse(model: torch.nn.Module, image) -> dict:
     model.eval()
     y = model.g_a(x)
     out = model(x)
-    return {"y": y, "y_hat": torch.round(y), "likelihoods": out["likelihoods"],
-            "x_hat": out["x_hat"][..., :height, :width].clamp(0, 1), "pixels": height * width}  # fmt: skip
+    return {
+        "y": y,
+        "y_hat": torch.round(y),
+        "likelihoods": out["likelihoods"],
+        "x_hat": out["x_hat"][..., :height, :width].clamp(0, 1),
+        "pixels": height * width,
+    }
 
 
 def latent_bits(model: torch.nn.Module, image) -> np.ndarray:
@@ -184,8 +189,13 @@ def desync_report(model: torch.nn.Module, image, perturbation: str) -> dict:
     wrong = model.gaussian_conditional.decompress(y_strings, there, z_hat.dtype).flatten()
     flipped = torch.nonzero(here.flatten() != there.flatten())
     differs = torch.nonzero(clean != wrong)
-    report = {"symbols": int(clean.numel()), "flipped_indexes": int(flipped.numel()),
-              "first_flip": None, "first_wrong_symbol": None, "wrong_after_first": 0.0}  # fmt: skip
+    report = {
+        "symbols": int(clean.numel()),
+        "flipped_indexes": int(flipped.numel()),
+        "first_flip": None,
+        "first_wrong_symbol": None,
+        "wrong_after_first": 0.0,
+    }
     if flipped.numel():
         report["first_flip"] = _position(int(flipped[0]), here.shape)
     if differs.numel():
@@ -225,17 +235,18 @@ def integer_decode_check(model, image, pixels: bool = True) -> dict:
     for perturbation in INTEGER_PERTURBATIONS:
         if perturbation == "one thread":
             torch.set_num_threads(1)
-        else:
-            model.path = "numpy"
+        path = "torch" if perturbation == "one thread" else "numpy"
         try:
-            other_y, other_indexes = model.decode_y(y_string, z_string, out["shape"])
-            row = {"index_flips": int((other_indexes != indexes).sum()),
-                   "latents_equal": bool(torch.equal(other_y, y_hat))}  # fmt: skip
-            if pixels and (perturbation == "one thread" or height * width <= 128 * 128):
-                there = model.pixels(other_y)[:height, :width]
-                row["pixel_differences"] = int((there != here).sum())
+            with fixedpoint.integer_path(path):
+                other_y, other_indexes = model.decode_y(y_string, z_string, out["shape"])
+                row = {
+                    "index_flips": int((other_indexes != indexes).sum()),
+                    "latents_equal": bool(torch.equal(other_y, y_hat)),
+                }
+                if pixels and (perturbation == "one thread" or height * width <= 128 * 128):
+                    there = model.pixels(other_y)[:height, :width]
+                    row["pixel_differences"] = int((there != here).sum())
         finally:
             torch.set_num_threads(threads)
-            model.path = "torch"
         result[perturbation] = row
     return result

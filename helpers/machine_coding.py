@@ -12,10 +12,11 @@ handed to the encoder change. Pieces, in the chapter's order:
   torch (the JFIF colour transform, 4:2:0 box downsampling, the 8 x 8 DCT, libjpeg's quantization
   tables, straight-through rounding, fancy upsampling) with a rate model fitted to real file sizes
   (``RateModel``). ``LearnedProxy`` is the course's hyperprior fine-tuned to imitate the codec at a
-  few qualities (L_p = R_p + lambda_p * MSE(proxy's output, codec's output), ``proxy_recipe``).
+  few qualities (L_p = R_p + lambda_p * MSE(proxy's output, codec's output), trained by
+  ``helpers.recipes.coding_for_machines.proxy_recipe``).
 - ``through_codec``: forward through the real codec, backward through the proxy (the decoded image and
   the real bits replace the proxy's in the forward pass; the gradients are the proxy's).
-- ``npp_recipe``: L = R + lambda * D_m + beta * D_pre, R in bits per pixel, D_m the knowledge-
+- the NPP's training (``helpers.recipes.coding_for_machines.npp_recipe``): L = R + lambda * D_m + beta * D_pre, R in bits per pixel, D_m the knowledge-
   distillation loss against EfficientNet-Lite0's prediction on the original (no labels), D_pre the
   MSE between X and X_bar.
 - ``encode`` / ``decode``: real files (the NPP runs before the encoder; decoding is the codec's own).
@@ -25,7 +26,6 @@ Images are float tensors in [0, 1], (N, 3, H, W), or uint8 arrays (H, W, 3) at t
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 
@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import autoencoder, config, images, jpeg, registry, standard_codecs, training
+from . import autoencoder, config, images, jpeg, registry, standard_codecs
 
 __all__ = [
     "CODECS",
@@ -53,10 +53,9 @@ __all__ = [
     "through_codec",
     "distillation_loss",
     "codec_curve",
+    "curve_at",
     "quant_tables",
     "top1",
-    "proxy_recipe",
-    "npp_recipe",
     "preprocess",
     "encode",
     "decode",
@@ -355,9 +354,11 @@ class QualityAdaptation(nn.Module):
 
 def _double_conv(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1), nn.LeakyReLU(0.1), nn.Conv2d(cout, cout, 3, padding=1),
+        nn.Conv2d(cin, cout, 3, padding=1),
         nn.LeakyReLU(0.1),
-    )  # fmt: skip
+        nn.Conv2d(cout, cout, 3, padding=1),
+        nn.LeakyReLU(0.1),
+    )
 
 
 class NPP(nn.Module):
@@ -509,19 +510,31 @@ def distillation_loss(
     """T^2 KL(softmax(teacher / T) || softmax(student / T)) in nats: the mean over the batch, or one
     value per image with ``per_image``."""
     t = temperature
-    terms = F.kl_div(
-        F.log_softmax(student / t, 1), F.log_softmax(teacher.float() / t, 1),
-        log_target=True, reduction="none",
-    ).sum(1) * t * t  # fmt: skip
+    terms = (
+        F.kl_div(
+            F.log_softmax(student / t, 1),
+            F.log_softmax(teacher.float() / t, 1),
+            log_target=True,
+            reduction="none",
+        ).sum(1)
+        * t
+        * t
+    )
     return terms if per_image else terms.mean()
 
 
-def codec_curve(codec: str, crops: torch.Tensor, logits: torch.Tensor, qualities, machine=None,
-                temperature: float = 1.0) -> dict:  # fmt: skip
+def codec_curve(
+    codec: str,
+    crops: torch.Tensor,
+    logits: torch.Tensor,
+    qualities,
+    machine=None,
+    temperature: float = 1.0,
+) -> dict:
     """The codec alone on ``crops`` (uint8 (N, H, W, 3)) at each quality: mean bits per pixel of the
     real files and mean distillation loss of ``machine`` (Lite0) against ``logits``. Its slope is the
     codec's own exchange rate between bits and the machine's loss; the NPP's loss is measured
-    relative to it (``npp_recipe``)."""
+    relative to it (``recipes.coding_for_machines.npp_recipe``)."""
     machine = machine if machine is not None else Machine()
     device = next(machine.buffers()).device
     x = crops.permute(0, 3, 1, 2).float() / 255
@@ -529,15 +542,16 @@ def codec_curve(codec: str, crops: torch.Tensor, logits: torch.Tensor, qualities
     for quality in qualities:
         decoded, bits = real_codec(codec, x, quality)
         with torch.no_grad():
-            student = torch.cat([machine(decoded[i : i + 16].to(device)).cpu()
-                                 for i in range(0, len(x), 16)])  # fmt: skip
+            student = torch.cat(
+                [machine(decoded[i : i + 16].to(device)).cpu() for i in range(0, len(x), 16)]
+            )
         curve["quality"].append(float(quality))
         curve["bpp"].append(float(bits.mean()) / (x.shape[-2] * x.shape[-1]))
         curve["kd"].append(float(distillation_loss(student, logits.float(), temperature)))
     return curve
 
 
-def _curve_at(curve: dict, qualities: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def curve_at(curve: dict, qualities: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The codec curve's bpp and distillation loss at each quality (log-linear interpolation)."""
     q = qualities.detach().cpu().double().numpy()
     known = np.asarray(curve["quality"])
@@ -573,239 +587,8 @@ class Machine(nn.Module):
         return self.net((x - self.mean) / self.std)
 
 
-# ----------------------------------------------------------------------------------------------
-# Recipes: the learned proxy, the preprocessor
-# ----------------------------------------------------------------------------------------------
-
-
-def _training_crops() -> tuple[torch.Tensor, torch.Tensor]:
-    """Chapter 8's distillation set: 4,800 224 x 224 crops of BSDS500 and the even-numbered ImageNet
-    sample photos (uint8, (N, 224, 224, 3)) and EfficientNet-Lite0's logits on each."""
-    from . import compressed_domain
-
-    data = compressed_domain.distillation_set()
-    return data["crops"], data["logits"]
-
-
-def _closest_hyperprior(codec: str, quality: int, crops: torch.Tensor) -> int:
-    """The shipped hyperprior quality (1-4) whose rate on ``crops`` is closest to the codec's."""
-    x = crops.permute(0, 3, 1, 2).float() / 255
-    _, real_bits = real_codec(codec, x, quality)
-    target = float(real_bits.mean())
-    best, gap = 1, math.inf
-    for level in (1, 2, 3, 4):
-        model = autoencoder.load_pretrained("bmshj2018-hyperprior", level).to("cpu")
-        with torch.no_grad():
-            out = model(images.pad_to_multiple(x, 64)[0])
-        bits = sum(-torch.log2(lik).sum() for lik in out["likelihoods"].values()) / len(x)
-        if abs(math.log(float(bits) / target)) < gap:
-            best, gap = level, abs(math.log(float(bits) / target))
-    return best
-
-
-class _ProxyTrainer(nn.Module):
-    """The learned proxy with one log-lambda per quality (buffers, so a resumed run keeps them)."""
-
-    def __init__(self, proxy: LearnedProxy, start_lambda: dict):
-        super().__init__()
-        self.proxy = proxy
-        self.register_buffer(
-            "log_lambda", torch.tensor([math.log(start_lambda[q]) for q in proxy.qualities])
-        )
-
-
-def proxy_recipe(
-    codec: str,
-    num_steps: int,
-    checkpoint_path: str | Path,
-    *,
-    qualities=None,
-    batch_size: int = 8,
-    crop_size: int = 128,
-    lr: float = 1e-4,
-    rate_control: float = 0.05,
-    seed: int = 0,
-    progress: bool = True,
-    data: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> training.History:
-    """Fine-tune the hyperprior to imitate ``codec`` at each quality: L_p = R_p + lambda_p 255^2
-    MSE(proxy(X), codec(X)). Each quality's model starts from the shipped hyperprior whose rate is
-    closest to the codec's, and its lambda_p follows the rate: multiplied by
-    exp(-rate_control * log(R_p / R_codec)) every step, so the proxy's rate settles at the codec's.
-    ``data`` = (uint8 crops (N, H, W, 3), logits) replaces chapter 8's distillation set."""
-    check_codec(codec)
-    qualities = tuple(int(q) for q in (qualities or PROXY_QUALITIES[codec]))
-    crops, _ = _training_crops() if data is None else data
-    crop = crop_size
-    probe = crops[:: max(1, len(crops) // 24)][:24, :crop, :crop]
-    start, lambdas = {}, {}
-    for q in qualities:
-        level = _closest_hyperprior(codec, q, probe)
-        start[q] = copy.deepcopy(autoencoder.load_pretrained("bmshj2018-hyperprior", level)).to(
-            "cpu"
-        )
-        lambdas[q] = autoencoder.QUALITY_LAMBDAS[level]
-    trainer = _ProxyTrainer(LearnedProxy(codec, qualities, start=start), lambdas)
-
-    def batches_from(step: int):
-        rng = np.random.default_rng(seed + step)
-        while True:
-            index = rng.integers(0, len(crops), batch_size)
-            top, left = rng.integers(0, crops.shape[1] - crop + 1, 2)
-            batch = crops[index, top : top + crop, left : left + crop]
-            quality = int(rng.choice(qualities))
-            x = batch.permute(0, 3, 1, 2).float() / 255
-            target, bits = real_codec(codec, x, quality)
-            yield x, target, bits, torch.tensor(qualities.index(quality))
-
-    def loss_fn(model, batch):
-        x, target, codec_bits, slot = batch
-        quality = model.proxy.qualities[int(slot)]
-        x_hat, bits = model.proxy(x, quality)
-        pixels = x.shape[-2] * x.shape[-1]
-        rate, codec_rate = bits.mean() / pixels, codec_bits.mean() / pixels
-        mse = F.mse_loss(x_hat, target)
-        with torch.no_grad():
-            model.log_lambda[slot] -= rate_control * torch.log(rate / codec_rate)
-        loss = rate + model.log_lambda[slot].exp() * 255**2 * mse
-        return loss, {
-            f"bpp_q{quality}": rate, f"codec_bpp_q{quality}": codec_rate,
-            f"psnr_q{quality}": -10 * torch.log10(mse), f"lambda_q{quality}": model.log_lambda[slot].exp(),
-        }  # fmt: skip
-
-    extra = {"codec": codec, "qualities": list(qualities), "crop": crop, "batch_size": batch_size,
-             "lr": lr, "seed": seed}  # fmt: skip
-    trainer.train()
-    history = training.run_recipe(
-        trainer, batches_from, loss_fn, num_steps, checkpoint_path, lr=lr, extra=extra,
-        progress=progress, log_every=10,
-    )  # fmt: skip
-    trainer.eval()
-    for model in trainer.proxy.models.values():
-        model.update(force=True)
-    return history
-
-
-def npp_recipe(
-    codec: str,
-    num_steps: int,
-    checkpoint_path: str | Path,
-    *,
-    proxy: str = "diffjpeg",
-    proxy_path: str | Path | None = None,
-    quality: int | None = None,
-    lmbda: float = 1.0,
-    beta: float = 5.0,
-    relative: bool = True,
-    rounding: str = "cubic",
-    temperature: float = 1.0,
-    batch_size: int = 8,
-    lr: float = 5e-4,
-    lr_drop_at: int | None = None,
-    width: int = 16,
-    real_forward: bool = True,
-    seed: int = 0,
-    progress: bool = True,
-    data: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> training.History:
-    """Train an NPP in front of ``codec``: L = R + lmbda * D_m + beta * D_pre, R in bits per pixel
-    (real file sizes in the forward pass when ``real_forward``, the proxy's gradient), D_m the
-    distillation loss of EfficientNet-Lite0 on the decoded image against its logits on the original,
-    D_pre the MSE between X and X_bar.
-
-    ``relative`` (the default) measures R and D_m of each image against the codec alone at that
-    image's quality (``codec_curve`` on 64 of the crops): L = R / R_codec(q) + lmbda * D_m /
-    D_codec(q) + beta * D_pre. A fixed lmbda cannot suit every quality: the codec's own exchange
-    rate between bits and the machine's loss changes about a hundredfold from quality 5 to 90, and
-    the ratio of the two normalizers follows it (within a factor of two here), so with lmbda = 1
-    the NPP is paid only for beating the codec's own trade at every quality.
-
-    ``rounding`` is the differentiable JPEG's backward pass through quantization (``DiffJPEG``).
-    Qualities are drawn per image from TRAINING_QUALITIES (a learned proxy stands in with its
-    nearest quality's model); ``quality=`` trains a per-quality model (no adaptation layer) at that
-    quality only. ``data`` = (uint8 crops (N, H, W, 3) with sides multiples of 16,
-    EfficientNet-Lite0's logits (N, 1000) on them) replaces chapter 8's distillation set (4,800
-    crops of 224 x 224)."""
-    check_codec(codec)
-    if proxy not in ("diffjpeg", "learned"):
-        raise ValueError(f"proxy must be 'diffjpeg' or 'learned', got {proxy!r}")
-    if proxy == "diffjpeg" and codec != "jpeg":
-        raise ValueError("the differentiable JPEG imitates JPEG only; use proxy='learned' for heif")
-    crops, logits = _training_crops() if data is None else data
-    device = config.device()
-    if proxy == "diffjpeg":
-        rng = np.random.default_rng(seed)
-        sample = crops[rng.choice(len(crops), min(96, len(crops)), replace=False)].numpy()
-        rate_model, fit = fit_rate_model(sample)
-        proxy_net = DiffJPEG(rate_model, rounding)
-        choices = np.arange(TRAINING_QUALITIES[codec][0], TRAINING_QUALITIES[codec][1] + 1)
-    else:
-        if proxy_path is None:
-            raise ValueError("proxy='learned' needs proxy_path (a proxy_recipe checkpoint)")
-        proxy_net, fit = load_proxy(proxy_path), {}
-        proxy_net.nearest = True
-        choices = np.arange(TRAINING_QUALITIES[codec][0], TRAINING_QUALITIES[codec][1] + 1)
-    if quality is not None:
-        check_quality(codec, quality)
-        choices = np.asarray([quality])
-    # a learned proxy runs in training mode: additive noise instead of rounding, so that its
-    # gradient is not zero (CompressAI rounds without a straight-through estimator in eval mode)
-    proxy_net = proxy_net.to(device).train(proxy == "learned")
-    for p in proxy_net.parameters():
-        p.requires_grad_(False)
-    machine = Machine().to(device)
-    npp = NPP(codec, width=width, adaptive=quality is None, quality=quality)
-    curve = None
-    if relative:
-        rng = np.random.default_rng(seed + 2)
-        sample = torch.from_numpy(rng.choice(len(crops), min(64, len(crops)), replace=False))
-        grid = np.unique(np.linspace(choices.min(), choices.max(), 8).round().astype(int))
-        curve = codec_curve(codec, crops[sample], logits[sample], grid, machine, temperature)
-
-    def batches_from(step: int):
-        rng = np.random.default_rng(seed + 1 + step)
-        while True:
-            index = torch.from_numpy(rng.integers(0, len(crops), batch_size))
-            flip = rng.random() < 0.5  # the teacher's logits of a flipped crop are nearly the same
-            x = crops[index].permute(0, 3, 1, 2).float() / 255
-            qualities = torch.from_numpy(rng.choice(choices, batch_size)).float()
-            yield (x.flip(-1) if flip else x), logits[index].float(), qualities
-
-    def loss_fn(model, batch):
-        x, teacher, q = batch
-        x_bar = model(x, q)
-        if real_forward:
-            x_hat, bits = through_codec(proxy_net, x_bar, q)
-        else:
-            x_hat, bits = proxy_net(x_bar, q)
-        bpp = bits / (x.shape[-2] * x.shape[-1])
-        d_m = distillation_loss(machine(x_hat), teacher, temperature, per_image=True)
-        d_pre = F.mse_loss(x_bar, x)
-        metrics = {"bpp": bpp.mean(), "kd": d_m.mean(), "mse_pre": d_pre}
-        if curve is not None:
-            bpp_codec, kd_codec = _curve_at(curve, q)
-            bpp, d_m = bpp / bpp_codec, d_m / kd_codec
-            metrics.update(relative_rate=bpp.mean(), relative_kd=d_m.mean())
-        loss = bpp.mean() + lmbda * d_m.mean() + beta * d_pre
-        return loss, metrics
-
-    extra = {
-        "codec": codec, "proxy": proxy, "quality": quality, "lmbda": lmbda, "beta": beta,
-        "temperature": temperature, "batch_size": batch_size, "lr": lr, "width": width,
-        "real_forward": real_forward, "seed": seed, "rate_fit": fit, "relative": relative,
-        "rounding": rounding if proxy == "diffjpeg" else None,
-        "codec_curve": curve,
-        "rate_model": proxy_net.rate.state_dict() if proxy == "diffjpeg" else None,
-    }  # fmt: skip
-    history = training.run_recipe(
-        npp, batches_from, loss_fn, num_steps, checkpoint_path, lr=lr, lr_drop_at=lr_drop_at,
-        extra=extra, progress=progress, log_every=10,
-    )  # fmt: skip
-    return history
-
-
 def load_proxy(path: str | Path) -> LearnedProxy:
-    """A LearnedProxy from a proxy_recipe checkpoint (or a shipped file holding its state)."""
+    """A LearnedProxy from a proxy_recipe (helpers.recipes.coding_for_machines) checkpoint (or a shipped file holding its state)."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     state["model"] = {
         k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()
@@ -948,8 +731,12 @@ def pareto(rates, scores) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(rates)[keep], np.asarray(scores)[keep]
 
 
-def bd_rate_accuracy(anchor: list[dict], test: list[dict], machine: str = "efficientnet-lite0",
-                     measure: str = "agreement") -> dict:  # fmt: skip
+def bd_rate_accuracy(
+    anchor: list[dict],
+    test: list[dict],
+    machine: str = "efficientnet-lite0",
+    measure: str = "agreement",
+) -> dict:
     """BD-rate (percent; negative saves bits) of ``test`` against ``anchor`` at equal ``measure``
     ("agreement" or "accuracy", in percent) of ``machine``, over the overlap of their Pareto fronts
     (pchip), with the overlap and the points used."""
@@ -974,9 +761,11 @@ def bd_rate_accuracy(anchor: list[dict], test: list[dict], machine: str = "effic
             else math.nan
         )
     return {
-        "bd_rate": float(value), "overlap": [float(low), float(high)],
-        "points": [int(len(qa)), int(len(qt))], "warnings": [str(w.message) for w in caught],
-    }  # fmt: skip
+        "bd_rate": float(value),
+        "overlap": [float(low), float(high)],
+        "points": [int(len(qa)), int(len(qt))],
+        "warnings": [str(w.message) for w in caught],
+    }
 
 
 #: the shipped chapter-9 models (registry family "machine_coding")
@@ -1011,7 +800,7 @@ def load_pretrained(name: str, quality: int | None = None) -> nn.Module:
 
 
 def load_npp(path: str | Path) -> NPP:
-    """An NPP from an ``npp_recipe`` checkpoint (what you trained yourself), in eval mode."""
+    """An NPP from an ``npp_recipe`` (helpers.recipes.coding_for_machines) checkpoint (what you trained yourself), in eval mode."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     extra = state.get("extra", {})
     npp = NPP(

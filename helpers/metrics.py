@@ -219,9 +219,11 @@ def _ssim_and_cs(
     n, channels = x.shape[:2]
     # channels-last from the start: the stacked maps are written once, in the layout the filter reads
     maps = torch.empty(
-        (n, 4 * channels, *x.shape[2:]), dtype=x.dtype, device=x.device,
+        (n, 4 * channels, *x.shape[2:]),
+        dtype=x.dtype,
+        device=x.device,
         memory_format=torch.channels_last,
-    )  # fmt: skip
+    )
     maps[:, :channels], maps[:, channels : 2 * channels] = s, d
     maps[:, 2 * channels : 3 * channels], maps[:, 3 * channels :] = s * s, d * d
     moments = _filter(maps, window).contiguous()  # back to planes: the terms below read each map
@@ -289,10 +291,12 @@ def ssim(
     _check_pair(x, y, win_size)
     window = gaussian_window(win_size, win_sigma, x.device, x.dtype)
     y = y.to(x)
-    per_image = torch.cat([
-        _ssim_and_cs(a, b, window, data_range, k)[0].flatten(2).mean(dim=2).mean(dim=1)
-        for a, b in _image_by_image(x, y)
-    ])  # fmt: skip
+    per_image = torch.cat(
+        [
+            _ssim_and_cs(a, b, window, data_range, k)[0].flatten(2).mean(dim=2).mean(dim=1)
+            for a, b in _image_by_image(x, y)
+        ]
+    )
     return per_image if was_tensor else float(per_image[0])
 
 

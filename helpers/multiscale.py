@@ -37,9 +37,10 @@ import torch
 import torch.nn.functional as F
 
 from . import container, images, registry
-from .pixelcnn import _logistic_log_prob_at
+from .pixelcnn import logistic_log_prob_at
 
 __all__ = [
+    "image_values",
     "STEPS",
     "BASE_SIDE",
     "MultiscaleModel",
@@ -70,8 +71,12 @@ def polyphase(x: torch.Tensor) -> dict[str, torch.Tensor]:
     """The four polyphase components of (N, C, H, W), each zero-padded to (ceil(H/2), ceil(W/2))."""
     height, width = x.shape[-2:]
     x = F.pad(x, (0, width % 2, 0, height % 2))
-    return {"A": x[..., 0::2, 0::2], "B": x[..., 0::2, 1::2],
-            "C": x[..., 1::2, 0::2], "D": x[..., 1::2, 1::2]}  # fmt: skip
+    return {
+        "A": x[..., 0::2, 0::2],
+        "B": x[..., 0::2, 1::2],
+        "C": x[..., 1::2, 0::2],
+        "D": x[..., 1::2, 1::2],
+    }
 
 
 def _valid(height: int, width: int, component: str) -> tuple[int, int]:
@@ -101,7 +106,7 @@ class _Step(torch.nn.Module):
                 torch.nn.Conv2d(hidden, hidden, 3, padding=1),
                 torch.nn.ReLU(),
                 torch.nn.Conv2d(hidden, hidden, 3, padding=1),
-            )  # fmt: skip
+            )
             for _ in range(blocks)
         )
         self.head = torch.nn.Conv2d(hidden, channels * 3 * mixtures + 3, 1)
@@ -144,11 +149,14 @@ def step_inputs(components: dict[str, torch.Tensor], step: int) -> torch.Tensor:
 def _coupled(params: torch.Tensor, coefficients: torch.Tensor, target: torch.Tensor, mixtures: int):
     """Shift G's means by a*R and B's by b*R + c*G (the true R, G of the target, in [-1, 1])."""
     x = _signed(target)
-    shift = torch.stack([
-        torch.zeros_like(x[:, 0]),
-        coefficients[:, 0] * x[:, 0],
-        coefficients[:, 1] * x[:, 0] + coefficients[:, 2] * x[:, 1],
-    ], dim=1)  # fmt: skip
+    shift = torch.stack(
+        [
+            torch.zeros_like(x[:, 0]),
+            coefficients[:, 0] * x[:, 0],
+            coefficients[:, 1] * x[:, 0] + coefficients[:, 2] * x[:, 1],
+        ],
+        dim=1,
+    )
     K = mixtures
     means = params[:, :, K : 2 * K] + shift[:, :, None]
     return torch.cat([params[:, :, :K], means, params[:, :, 2 * K :]], dim=2)
@@ -162,7 +170,7 @@ def _step_nats(
     params, coefficients = model.step_parameters(step, step_inputs(components, step))
     target = components[_TARGET[step]]
     params = _coupled(params, coefficients, target, model.mixtures)
-    nats = -_logistic_log_prob_at(params, target.long(), model.mixtures)
+    nats = -logistic_log_prob_at(params, target.long(), model.mixtures)
     rows, cols = _valid(scale.shape[-2], scale.shape[-1], _TARGET[step])
     mask = torch.zeros_like(nats[:1, :1])
     mask[..., :rows, :cols] = 1
@@ -186,11 +194,23 @@ def bits_by_step(model: MultiscaleModel, x: torch.Tensor) -> list[dict]:
         for step in range(3):
             nats, mask = _step_nats(model, scale, step)
             count = float(mask.sum()) * nats.shape[0] * nats.shape[1]
-            rows.append({"scale": index, "step": STEPS[step], "subpixels": int(count),
-                         "bits": float((nats * mask).sum().detach()) / math.log(2)})  # fmt: skip
+            rows.append(
+                {
+                    "scale": index,
+                    "step": STEPS[step],
+                    "subpixels": int(count),
+                    "bits": float((nats * mask).sum().detach()) / math.log(2),
+                }
+            )
     base = scales[-1]
-    rows.append({"scale": len(scales) - 1, "step": "base", "subpixels": base.numel(),
-                 "bits": 8.0 * base.numel()})  # fmt: skip
+    rows.append(
+        {
+            "scale": len(scales) - 1,
+            "step": "base",
+            "subpixels": base.numel(),
+            "bits": 8.0 * base.numel(),
+        }
+    )
     return rows
 
 
@@ -199,7 +219,7 @@ def step_bits_map(model: MultiscaleModel, image, scale: int = 0, step: int = 0) 
     ``scale`` 0 is the finest, ``step`` 0..2 as in STEPS."""
     if step not in (0, 1, 2):
         raise ValueError(f"step must be 0, 1 or 2 ({', '.join(STEPS)}), got {step!r}")
-    x = _as_values(model, image)
+    x = image_values(model, image)
     scales = _scales(x)
     if not 0 <= scale < len(scales) - 1:
         raise ValueError(
@@ -235,7 +255,9 @@ def bits_loss(model: MultiscaleModel, batch: torch.Tensor, max_scales: int = 3) 
     return total / count / math.log(2)
 
 
-def _as_values(model: MultiscaleModel, image) -> torch.Tensor:
+def image_values(model: MultiscaleModel, image) -> torch.Tensor:
+    """An RGB image (uint8 (H, W, 3)) as the values ``bits_by_step`` reads: (1, 3, H, W) float
+    0..255 on the model's device."""
     array = images.as_uint8(image)
     if array.ndim != 3 or array.shape[2] != 3:
         raise ValueError(
@@ -248,7 +270,7 @@ def _as_values(model: MultiscaleModel, image) -> torch.Tensor:
 def bits_per_subpixel(model: MultiscaleModel, image) -> float:
     """The ideal code length of an RGB image (uint8 (H, W, 3)), base included, in bits per subpixel."""
     with torch.no_grad():
-        rows = bits_by_step(model, _as_values(model, image))
+        rows = bits_by_step(model, image_values(model, image))
     return sum(r["bits"] for r in rows) / sum(r["subpixels"] for r in rows)
 
 
@@ -307,21 +329,13 @@ def _channel_parameters(model, params, coefficients, target, channel, rows, cols
     return coupled.reshape(coupled.shape[0], -1).T
 
 
-def _channel_tables(model, params, coefficients, target, channel, rows, cols) -> np.ndarray:
-    """Frequencies (rows * cols, 256) of one channel of a step's target."""
-    return _counts(
-        _channel_parameters(model, params, coefficients, target, channel, rows, cols),
-        model.mixtures,
-    )
-
-
 def compress(model: MultiscaleModel, image) -> bytes:
     """Lossless: the base as raw bytes, then every scale's three steps, coarsest first, each channel
     with the integer tables of its step's one network pass. Returns self-describing bytes."""
     import constriction
 
     array = images.as_uint8(image)
-    x = _as_values(model, array)
+    x = image_values(model, array)
     height, width = x.shape[-2:]
     if height > 0xFFFF or width > 0xFFFF:
         raise ValueError(f"images are at most 65535 pixels on a side, got {height} x {width}")
@@ -427,8 +441,12 @@ def round_trip(model: MultiscaleModel, image) -> dict:
     started = time.perf_counter()
     decoded = decompress(model, stream)
     decode_seconds = time.perf_counter() - started
-    return {"bits_per_subpixel": 8 * len(stream) / array.size, "encode_seconds": encode_seconds,
-            "decode_seconds": decode_seconds, "bit_exact": bool(np.array_equal(decoded, array))}  # fmt: skip
+    return {
+        "bits_per_subpixel": 8 * len(stream) / array.size,
+        "encode_seconds": encode_seconds,
+        "decode_seconds": decode_seconds,
+        "bit_exact": bool(np.array_equal(decoded, array)),
+    }
 
 
 def _interleave(components: dict[str, torch.Tensor], height: int, width: int) -> torch.Tensor:

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from . import container, fixedpoint, images, registry
 
 __all__ = [
+    "logistic_log_prob_at",
     "channel_groups",
     "MaskedConv2d",
     "PixelCNN",
@@ -307,9 +308,7 @@ def _row_log_probs(model: torch.nn.Module, x: torch.Tensor, row: int, above: int
     return _params_to_log_probs(model, params)[:, :, :, 0, :]
 
 
-def _logistic_log_prob_at(
-    params: torch.Tensor, values: torch.Tensor, mixtures: int
-) -> torch.Tensor:
+def logistic_log_prob_at(params: torch.Tensor, values: torch.Tensor, mixtures: int) -> torch.Tensor:
     """log p(value) of the discretized logistic mixture at the observed values only (B, C, H, W):
     the same numbers as _discretized_logistic_log_probs, without the 256 bins (training speed)."""
     logits, means, log_scales = params.split(mixtures, dim=2)
@@ -329,7 +328,7 @@ def _nats(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """-log p(x_i | x_<i) for every subpixel: (B, C, H, W) in nats."""
     values = torch.round(x * 255).long().clamp(0, 255)
     if model.output == "logistic_mixture":
-        return -_logistic_log_prob_at(model(x), values, model.mixtures)
+        return -logistic_log_prob_at(model(x), values, model.mixtures)
     return -log_probabilities(model, x).gather(2, values.unsqueeze(2)).squeeze(2)
 
 
@@ -466,9 +465,13 @@ def compress(model: torch.nn.Module, image) -> bytes:
     counts = _frequencies(order)
     payload = entropy.fast_encode(symbols, counts / FREQUENCY_TOTAL)
     header = struct.pack(
-        _HEADER, height, width, model.channels, container.fingerprint(model),
+        _HEADER,
+        height,
+        width,
+        model.channels,
+        container.fingerprint(model),
         container.content_crc(_as_pixels(x)),
-    )  # fmt: skip
+    )
     return container.pack(_MAGIC, _VERSION, header, payload)
 
 
@@ -565,14 +568,15 @@ class IntegerPixelCNN(fixedpoint.TwoPaths, torch.nn.Module):
     """The integer (fixed-point) form of a GatedPixelCNN with a logistic-mixture output.
 
     ``counts(pixels)`` gives the coder's integer frequency tables (…, 256) for every subpixel;
-    ``path`` "torch" (float64 tensors holding integers) or "numpy" (int64 reference) give the same.
+    ``fixedpoint.integer_path`` "torch" (float64 tensors holding integers) or "numpy" (int64
+    reference) give the same.
     ``compress``/``decompress`` accept it like a float model; its files decode on any machine.
     """
 
     FRACTION, WEIGHT_FRACTION, FIRST_WEIGHT_FRACTION, CDF_BITS = 16, 14, 24, 24
     MEAN_LIMIT = 4  #: the mixture means are clamped to [-4, 4] (the data lie in [-1, 1])
 
-    def __init__(self, model: torch.nn.Module, path: str = "torch"):
+    def __init__(self, model: torch.nn.Module):
         super().__init__()
         from . import fixedpoint
 
@@ -595,15 +599,22 @@ class IntegerPixelCNN(fixedpoint.TwoPaths, torch.nn.Module):
             first = index == 0
             f_in, w_in = (0, self.FIRST_WEIGHT_FRACTION) if first else (F_, W_)
             scale = 1 / 255 if first else 1.0
-            self.layers.append({
-                "half": layer.half, "first": first,
-                "vertical": fixedpoint.conv_layer(layer.vertical, f_in, F_, w_in, masked(layer.vertical) * scale),
-                "horizontal": fixedpoint.conv_layer(
-                    layer.horizontal, f_in, F_, w_in, masked(layer.horizontal) * scale),
-                "link": fixedpoint.conv_layer(layer.link, F_, F_, W_),
-                "horizontal_out": fixedpoint.conv_layer(
-                    layer.horizontal_out, F_, F_, W_, masked(layer.horizontal_out)),
-            })  # fmt: skip
+            self.layers.append(
+                {
+                    "half": layer.half,
+                    "first": first,
+                    "vertical": fixedpoint.conv_layer(
+                        layer.vertical, f_in, F_, w_in, masked(layer.vertical) * scale
+                    ),
+                    "horizontal": fixedpoint.conv_layer(
+                        layer.horizontal, f_in, F_, w_in, masked(layer.horizontal) * scale
+                    ),
+                    "link": fixedpoint.conv_layer(layer.link, F_, F_, W_),
+                    "horizontal_out": fixedpoint.conv_layer(
+                        layer.horizontal_out, F_, F_, W_, masked(layer.horizontal_out)
+                    ),
+                }
+            )
         head = model.head
         self.hidden = fixedpoint.conv_layer(head.hidden, F_, F_, W_, masked(head.hidden))
         self.out = fixedpoint.conv_layer(head.out, F_, F_, W_, masked(head.out))
@@ -613,7 +624,6 @@ class IntegerPixelCNN(fixedpoint.TwoPaths, torch.nn.Module):
         self.exp = fixedpoint.Table("exp", -7, 7, 8, F_)  # exp(-log_scale), log_scale in [-7, 7]
         self.softmax_exp = fixedpoint.Table("exp", -16, 0, 8, self.CDF_BITS)
         self.edges = _edges()
-        self.path = path
 
     # the few array operations the network needs, for numpy int64 and torch float64 alike
     @staticmethod
@@ -782,8 +792,14 @@ def _compress_integer(model: IntegerPixelCNN, image) -> bytes:
     symbols = ((u[0] + 255) // 2).transpose(1, 2, 0).reshape(-1)
     payload = entropy.fast_encode(symbols, counts / FREQUENCY_TOTAL)
     pixels = array[..., None] if array.ndim == 2 else array
-    header = struct.pack(_HEADER, height, width, model.channels, container.fingerprint(model),
-                         container.content_crc(pixels))  # fmt: skip
+    header = struct.pack(
+        _HEADER,
+        height,
+        width,
+        model.channels,
+        container.fingerprint(model),
+        container.content_crc(pixels),
+    )
     return container.pack(_MAGIC, _VERSION, header, payload)
 
 

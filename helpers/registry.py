@@ -1,5 +1,12 @@
 """The one reader of the shipped models: ``weights/MANIFEST.json`` -> sha256 check -> built model.
 
+Where a weight file comes from: a clone of the repository has every file in ``helpers/weights``; the
+installed package (the wheel) carries only MANIFEST.json, and a file is downloaded once, on first use,
+into ``<cache>/weights`` (``config.cache_dir()``), checked against the manifest's sha256. The source is
+``WORKBENCH_WEIGHTS_URL`` when set (a class server or ``python -m http.server`` in a clone's
+helpers/weights), else the course repository's raw files (MANIFEST.json's ``source``, written by
+scripts/sync_course.py from pyproject.toml's ``[tool.workbench]``).
+
 Every entry of the manifest is keyed ``family/name`` or ``family/name/qN`` (for example
 ``autoencoder/bmshj2018-hyperprior/q3``, ``pixelcnn/gated``, ``filters/conditioned``) and records its
 file, sha256, the architecture's keyword arguments (``build``), the data, the command and the figures it
@@ -10,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -19,7 +27,30 @@ import torch
 
 from . import config
 
-__all__ = ["WeightsError", "key", "manifest", "shipped", "entry", "weights_path", "load", "ship"]
+__all__ = [
+    "LOADERS",
+    "WeightsError",
+    "key",
+    "manifest",
+    "shipped",
+    "entry",
+    "weights_url",
+    "weights_path",
+    "load",
+    "ship",
+]
+
+
+#: each MANIFEST family and the module whose ``load_pretrained(name, quality=None)`` loads it
+LOADERS = {
+    "autoencoder": "helpers.autoencoder",
+    "pixelcnn": "helpers.pixelcnn",
+    "lossless": "helpers.multiscale",
+    "filters": "helpers.filters",
+    "compressed_domain": "helpers.compressed_domain",
+    "machine_coding": "helpers.machine_coding",
+    "video": "helpers.video",
+}
 
 
 class WeightsError(FileNotFoundError):
@@ -45,9 +76,10 @@ def shipped(family: str | None = None) -> list[str]:
     """The keys of every shipped model (of one family), sorted: what ``load_pretrained`` can load."""
     models = manifest()["models"]
     return sorted(
-        k for k, e in models.items()
+        k
+        for k, e in models.items()
         if e.get("status") == "shipped" and (family is None or e["family"] == family)
-    )  # fmt: skip
+    )
 
 
 def entry(family: str, name: str, quality: int | None = None) -> dict:
@@ -61,19 +93,50 @@ def entry(family: str, name: str, quality: int | None = None) -> dict:
     return found
 
 
+def weights_url() -> str:
+    """Where missing weight files are downloaded from (ends with "/"): WORKBENCH_WEIGHTS_URL, else the
+    course repository's raw ``helpers/weights`` (MANIFEST.json's ``source``)."""
+    mirror = os.environ.get("WORKBENCH_WEIGHTS_URL", "").strip()
+    return (mirror or manifest()["source"]).rstrip("/") + "/"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def weights_path(family: str, name: str, quality: int | None = None) -> Path:
-    """The checkpoint file of a shipped model, after checking its sha256 against the manifest."""
+    """The checkpoint file of a shipped model, after checking its sha256 against the manifest: the
+    clone's own file, else the cached download (fetched now when missing)."""
+    from . import data
+
     found = entry(family, name, quality)
-    path = _weights_dir() / found["file"]
-    if not path.is_file():
-        raise WeightsError(f"{path} is listed in MANIFEST.json but missing from the package")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != found["sha256"]:
+    local = _weights_dir() / found["file"]
+    if local.is_file():
+        digest = _sha256(local)
+        if digest != found["sha256"]:
+            raise WeightsError(
+                f"{local.name} is damaged: sha256 {digest[:12]}... differs from the manifest's "
+                f"{found['sha256'][:12]}... (restore it: git checkout {local.name})"
+            )
+        return local
+    cached = config.cache_dir() / "weights" / found["file"]
+    url = weights_url() + found["file"]
+    try:
+        return data.fetch(url, cached, found["sha256"], timeout=60.0)
+    except data.ChecksumError as error:
         raise WeightsError(
-            f"{path.name} is damaged: sha256 {digest[:12]}... differs from the manifest's "
-            f"{found['sha256'][:12]}... (reinstall the package)"
-        )
-    return path
+            f"{found['file']} ({key(family, name, quality)}) does not match MANIFEST.json: {error}. "
+            f"Delete {cached} to download it again; a mirror must serve this package version's files."
+        ) from error
+    except data.DataUnavailableError as error:
+        raise WeightsError(
+            f"{found['file']} ({key(family, name, quality)}, {found.get('bytes', 0) / 1e6:.1f} MB) is not "
+            f"in this installation and could not be downloaded from {url}. The package ships without "
+            "its weights; fix: connect to the network once (the file is cached in "
+            f"{cached.parent}), or set WORKBENCH_WEIGHTS_URL to a mirror of a clone's helpers/weights "
+            "(e.g. `python -m http.server` there), or work in a clone of the repository "
+            f"(pip install -e .). ({str(error).splitlines()[0][:200]})"
+        ) from error
 
 
 def load(
@@ -88,8 +151,9 @@ def load(
     return model.eval().to(config.device())
 
 
-def ship(payload: dict, filename: str, family: str, name: str, quality: int | None = None,
-         **info) -> dict:  # fmt: skip
+def ship(
+    payload: dict, filename: str, family: str, name: str, quality: int | None = None, **info
+) -> dict:
     """Save ``payload`` (tensors and plain data, the state under "model") as helpers/weights/
     ``filename`` and write its MANIFEST.json entry: ``info`` (build, data, steps, command, figures...)
     plus the file, key fields, status, sha256 and size. The ship_* scripts' one writer."""
@@ -98,8 +162,16 @@ def ship(payload: dict, filename: str, family: str, name: str, quality: int | No
     data = target.read_bytes()
     path = _weights_dir() / "MANIFEST.json"
     current = json.loads(path.read_text())
-    found = {"file": filename, "family": family, "name": name, "quality": quality, **info,
-             "status": "shipped", "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}  # fmt: skip
+    found = {
+        "file": filename,
+        "family": family,
+        "name": name,
+        "quality": quality,
+        **info,
+        "status": "shipped",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+    }
     current["models"][key(family, name, quality)] = found
     path.write_text(json.dumps(current, indent=1) + "\n")
     manifest.cache_clear()

@@ -331,8 +331,9 @@ def lossless_bits(image, names: Iterable[str] | None = None) -> dict[str, float]
         fmt, options = LOSSLESS[name]
         buffer = io.BytesIO()
         Image.fromarray(array).save(buffer, fmt, **options)
-        decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert(
-            "RGB" if array.ndim == 3 else "L"))  # fmt: skip
+        decoded = np.asarray(
+            Image.open(io.BytesIO(buffer.getvalue())).convert("RGB" if array.ndim == 3 else "L")
+        )
         if not np.array_equal(decoded, array):
             raise RuntimeError(f"{name} did not round-trip losslessly on this machine")
         result[name] = 8 * len(buffer.getvalue()) / array.size

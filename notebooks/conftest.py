@@ -37,43 +37,9 @@ class _NumberedNbformat(types.ModuleType):
 nbval.plugin.nbformat = _NumberedNbformat("nbformat")
 
 
-# A notebook that needs a data set which is neither here nor downloadable is skipped with the reason (the
-# rule of tests/conftest.py); notebooks that only call data.sample_images fall back to scikit-image's photos.
-_NEEDS = {
-    "data.kodak(": ("Kodak", lambda data: data.kodak_paths()),
-    "data.bsds500(": ("BSDS500", lambda data: data.bsds500("train")),
-    "data.imagenet_samples(": (
-        "the ImageNet sample photos",
-        lambda data: next(iter(data.imagenet_samples(classes=[1]))),
-    ),
-    "data.foreman_qcif": ("Foreman QCIF", lambda data: data.foreman_qcif(1)),
-    # chapter 8 reads the held-out ImageNet sample photos through compressed_domain
-    "cd.held_out_photos(": (
-        "the ImageNet sample photos",
-        lambda data: next(iter(data.imagenet_samples(classes=[1]))),
-    ),
-}
-
-
-#: chapters that fall back to scikit-image's photos (data.sample_images) and so run with no data at all
-RUN_WITHOUT_DATA = {"00_welcome", "01_jpeg_internals", "02_quality_metrics"}
-
-
-def _missing_data(path: Path) -> str | None:
-    from helpers import data
-
-    if path.stem in RUN_WITHOUT_DATA:
-        return None
-
-    notebook = nbformat.read(path, as_version=4)
-    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    for call, (name, probe) in _NEEDS.items():
-        if call in text:
-            try:
-                probe(data)
-            except data.DataUnavailableError as error:
-                return f"{path.name} needs {name}, which is not available: {str(error)[:200]}"
-    return None
+# A notebook that needs a data set which is neither here nor downloadable is skipped with the reason
+# (data.notebook_missing_data, which the browser tests use too); chapters 0-2 fall back to scikit-image's
+# photos.
 
 
 def pytest_collection_modifyitems(config, items):
@@ -85,6 +51,8 @@ def pytest_collection_modifyitems(config, items):
         if path.suffix != ".ipynb":
             continue
         if path not in reasons:
-            reasons[path] = _missing_data(path)
+            from helpers import data
+
+            reasons[path] = data.notebook_missing_data(path)
         if reasons[path]:
             item.add_marker(pytest.mark.skip(reason=reasons[path]))

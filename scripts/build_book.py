@@ -66,7 +66,9 @@ def syllabus(notebooks: list[Path]) -> str:
         head = "".join(notebook["cells"][0]["source"])
         title = head.splitlines()[0].lstrip("# ").strip()
         # the paragraph after "**Prerequisites.**", up to the notation sentence every chapter adds
-        needs = re.search(r"\*\*Prerequisites\.\*\*\s*(.+?)\s*(?:Symbols follow|\n\n|$)", head, re.DOTALL)
+        needs = re.search(
+            r"\*\*Prerequisites\.\*\*\s*(.+?)\s*(?:Symbols follow|\n\n|$)", head, re.DOTALL
+        )
         count = sessions(ROOT / "lessons" / f"{path.stem}.md")
         span = f"{first}" if count == 1 else f"{first}-{first + count - 1}"
         # the notebook's links are relative to notebooks/; the home page sits one folder up
@@ -124,8 +126,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-               "-d", str(source / "_doctrees"), str(source), str(out)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-b",
+        "html",
+        "-d",
+        str(source / "_doctrees"),
+        str(source),
+        str(out),
+    ]
     done = subprocess.run(command)
     if done.returncode == 0:
         print(f"book: {out / 'index.html'}")

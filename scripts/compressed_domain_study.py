@@ -147,10 +147,16 @@ def photo_study(
             "agreement_lite2": float((predicted == reference2).mean()),
         }
 
-    result = {"photos": len(photos), "original": {
-        "accuracy_lite0": float((reference == labels).mean()),
-        "accuracy_lite2": float((reference2 == labels).mean()),
-        "lite0_lite2_agreement": float((reference == reference2).mean())}, "jpeg": [], "hyperprior": []}  # fmt: skip
+    result = {
+        "photos": len(photos),
+        "original": {
+            "accuracy_lite0": float((reference == labels).mean()),
+            "accuracy_lite2": float((reference2 == labels).mean()),
+            "lite0_lite2_agreement": float((reference == reference2).mean()),
+        },
+        "jpeg": [],
+        "hyperprior": [],
+    }
     for codec_name in ("jpeg", "hyperprior"):  # keep what this run does not redo
         if codec_name not in codecs and previous:
             result[codec_name] = previous.get(codec_name, [])
@@ -209,10 +215,14 @@ def timing_study(count: int = 20) -> dict:
     dct = cd.load_pretrained("dct-lite0")
     latent = cd.load_pretrained("latent-lite0")
     codec = autoencoder.load_pretrained("bmshj2018-hyperprior", 4)
-    files = {"jpeg": [_jpeg_bytes(p, 75) for p in photos],
-             "hyperprior": [autoencoder.compress(codec, p) for p in photos]}  # fmt: skip
-    paths = {name: (function, files[kind])
-             for name, (function, kind) in cd.bytes_to_logits_paths(lite0, dct, latent, codec).items()}  # fmt: skip
+    files = {
+        "jpeg": [_jpeg_bytes(p, 75) for p in photos],
+        "hyperprior": [autoencoder.compress(codec, p) for p in photos],
+    }
+    paths = {
+        name: (function, files[kind])
+        for name, (function, kind) in cd.bytes_to_logits_paths(lite0, dct, latent, codec).items()
+    }
     result = {"images": count, "threads": 1, "machine": config.machine()}
     for name, (function, inputs) in paths.items():
         function(inputs[0])  # warm up

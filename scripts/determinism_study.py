@@ -46,8 +46,11 @@ def integer_study(kodak) -> dict:
             for label, model in (("integer", integer), ("float", floating)):
                 stream = autoencoder.compress(model, image)
                 decoded, seconds = _timed(lambda m=model, s=stream: autoencoder.decompress(m, s))
-                row[label] = {"bytes": len(stream), "psnr": metrics.psnr(image, decoded),
-                              "decode_seconds": seconds}  # fmt: skip
+                row[label] = {
+                    "bytes": len(stream),
+                    "psnr": metrics.psnr(image, decoded),
+                    "decode_seconds": seconds,
+                }
             rows.append(row)
             print(json.dumps(row), flush=True)
     summary = {
@@ -60,8 +63,11 @@ def integer_study(kodak) -> dict:
         for perturbation in latents.INTEGER_PERTURBATIONS
     }
     summary["indexes"] = sum(r["indexes"] for r in rows)
-    return {"model": "autoencoder.load_integer('bmshj2018-hyperprior', q), q = 1..4, all 24 Kodak",
-            "summary": summary, "rows": rows}  # fmt: skip
+    return {
+        "model": "autoencoder.load_integer('bmshj2018-hyperprior', q), q = 1..4, all 24 Kodak",
+        "summary": summary,
+        "rows": rows,
+    }
 
 
 def main() -> None:

@@ -44,14 +44,28 @@ def evaluate(path: str, kodak: dict) -> dict:
         estimate = sum(torch.log2(v).sum() for v in out["likelihoods"].values()).item() / -pixels
         forward = out["x_hat"][..., : image.shape[0], : image.shape[1]].clamp(0, 1)
         gap = float((decoded_float - forward).abs().max())
-        rows.append(dict(image=name, bpp=8 * len(payload) / pixels, bpp_estimate=estimate,
-                         psnr=metrics.psnr(image, decoded), max_abs_vs_forward=gap))  # fmt: skip
+        rows.append(
+            dict(
+                image=name,
+                bpp=8 * len(payload) / pixels,
+                bpp_estimate=estimate,
+                psnr=metrics.psnr(image, decoded),
+                max_abs_vs_forward=gap,
+            )
+        )
     mean = {k: float(np.mean([r[k] for r in rows])) for k in ("bpp", "bpp_estimate", "psnr")}
-    return dict(checkpoint=Path(path).name, name=extra["name"], lmbda=extra["lmbda"],
-                steps=int(state["step"]), N=extra["N"], M=extra["M"], mean=mean,
-                max_rate_gap=float(max(abs(r["bpp"] / r["bpp_estimate"] - 1) for r in rows)),
-                max_abs_vs_forward=float(max(r["max_abs_vs_forward"] for r in rows)),
-                per_image=rows)  # fmt: skip
+    return dict(
+        checkpoint=Path(path).name,
+        name=extra["name"],
+        lmbda=extra["lmbda"],
+        steps=int(state["step"]),
+        N=extra["N"],
+        M=extra["M"],
+        mean=mean,
+        max_rate_gap=float(max(abs(r["bpp"] / r["bpp_estimate"] - 1) for r in rows)),
+        max_abs_vs_forward=float(max(r["max_abs_vs_forward"] for r in rows)),
+        per_image=rows,
+    )
 
 
 def main() -> None:
@@ -95,10 +109,15 @@ def main() -> None:
             )
         summary[name] = entry
         print(name, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in entry.items()})
-    output = dict(protocol="all 24 Kodak images, RGB PSNR, bpp from real bytes, averaged per rate "
-                  "point as CompressAI does", command="python scripts/evaluate_autoencoders.py "
-                  + " ".join(args.checkpoints), checkpoints=results, summary=summary,
-                  jpeg=dict(bpp=jpeg_bpp, psnr=jpeg_psnr), seconds=time.time() - started)  # fmt: skip
+    output = dict(
+        protocol="all 24 Kodak images, RGB PSNR, bpp from real bytes, averaged per rate "
+        "point as CompressAI does",
+        command="python scripts/evaluate_autoencoders.py " + " ".join(args.checkpoints),
+        checkpoints=results,
+        summary=summary,
+        jpeg=dict(bpp=jpeg_bpp, psnr=jpeg_psnr),
+        seconds=time.time() - started,
+    )
     if args.merge and Path(args.out).is_file():
         stored = json.loads(Path(args.out).read_text())
         measured = set(summary)
@@ -112,8 +131,13 @@ def main() -> None:
         commands = stored.get("commands") or [stored["command"]]
         output["commands"] = commands + [output["command"]]
         output["command"] = commands[0]
-    Path(args.out).write_text(json.dumps(output, indent=1, default=lambda v: None if v is None or
-                                         (isinstance(v, float) and math.isnan(v)) else v))  # fmt: skip
+    Path(args.out).write_text(
+        json.dumps(
+            output,
+            indent=1,
+            default=lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else v,
+        )
+    )
     print("wrote", args.out)
 
 

@@ -57,10 +57,10 @@ def kodak_table(model) -> dict:
             **{
                 name: {k: round(float(np.mean([r[k] for r in v])), 4) for k in v[0]}
                 for name, v in per.items()
-            },  # fmt: skip
+            },
             "learned_gain_y_per_image": [
                 round(a["psnr_y"] - b["psnr_y"], 3) for a, b in zip(per["learned"], per["jpeg"])
-            ],  # fmt: skip
+            ],
         }
         print(
             quality, {k: rows[str(quality)][k] for k in ("jpeg", "deblock", "learned")}, flush=True
@@ -71,33 +71,48 @@ def kodak_table(model) -> dict:
 def foreman_sweep(model) -> dict:
     luma_frames = data.foreman_qcif(10)["y"]
     runs = {}
-    for label, loop_filter, mode in [("none", None, "none"), ("deblock post", "deblock", "post"),
-                                     ("deblock in-loop", "deblock", "in-loop"),
-                                     ("learned post", model, "post"),
-                                     ("learned in-loop", model, "in-loop")]:  # fmt: skip
+    for label, loop_filter, mode in [
+        ("none", None, "none"),
+        ("deblock post", "deblock", "post"),
+        ("deblock in-loop", "deblock", "in-loop"),
+        ("learned post", model, "post"),
+        ("learned in-loop", model, "in-loop"),
+    ]:
         points = []
         for quality in VIDEO_QUALITIES:
             encoded = video.encode(luma_frames, quality, loop_filter, mode)
             decoded = video.decode(encoded.data)
-            points.append({
-                "quality": quality,
-                "bytes": len(encoded.data),
-                "bits_per_frame": encoded.bits_per_frame,
-                "psnr": video.luma_psnr(luma_frames, encoded.displayed),
-                "psnr_per_frame": [video.luma_psnr(f, d) for f, d in zip(luma_frames, encoded.displayed)],
-                "decoder_bit_exact": bool(np.array_equal(decoded, encoded.displayed)),
-            })  # fmt: skip
+            points.append(
+                {
+                    "quality": quality,
+                    "bytes": len(encoded.data),
+                    "bits_per_frame": encoded.bits_per_frame,
+                    "psnr": video.luma_psnr(luma_frames, encoded.displayed),
+                    "psnr_per_frame": [
+                        video.luma_psnr(f, d) for f, d in zip(luma_frames, encoded.displayed)
+                    ],
+                    "decoder_bit_exact": bool(np.array_equal(decoded, encoded.displayed)),
+                }
+            )
         runs[label] = points
         print(label, [(p["bytes"], round(p["psnr"], 2)) for p in points], flush=True)
     bd = {}
     for kind in ("deblock", "learned"):
         post, loop = runs[f"{kind} post"], runs[f"{kind} in-loop"]
         bd[f"{kind}: in-loop vs post"] = {
-            "bd_rate_percent": metrics.bd_rate([p["bytes"] for p in post], [p["psnr"] for p in post],
-                                               [p["bytes"] for p in loop], [p["psnr"] for p in loop]),
-            "bd_psnr_db": metrics.bd_psnr([p["bytes"] for p in post], [p["psnr"] for p in post],
-                                          [p["bytes"] for p in loop], [p["psnr"] for p in loop]),
-        }  # fmt: skip
+            "bd_rate_percent": metrics.bd_rate(
+                [p["bytes"] for p in post],
+                [p["psnr"] for p in post],
+                [p["bytes"] for p in loop],
+                [p["psnr"] for p in loop],
+            ),
+            "bd_psnr_db": metrics.bd_psnr(
+                [p["bytes"] for p in post],
+                [p["psnr"] for p in post],
+                [p["bytes"] for p in loop],
+                [p["psnr"] for p in loop],
+            ),
+        }
     print(bd)
     return {"runs": runs, "bd": bd}
 
@@ -120,10 +135,10 @@ def main() -> None:
         "command": "WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/filter_study.py",
         "model": source,
         "note": "chapter 1's JPEG encoder/decoder, 4:2:0; PSNR-Y on BT.601 full-range luma (float); "
-                "SSIM on rounded luma and on RGB; PSNR-B (Yim & Bovik 2011) on luma; video: luma only, 10 frames",
+        "SSIM on rounded luma and on RGB; PSNR-B (Yim & Bovik 2011) on luma; video: luma only, 10 frames",
         "kodak": kodak_table(model),
         "foreman": foreman_sweep(model),
-    }  # fmt: skip
+    }
     OUT.write_text(json.dumps(result, indent=1) + "\n")
 
 

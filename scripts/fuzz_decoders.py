@@ -158,14 +158,29 @@ def fuzz(name: str, count: int, seed: int = 0) -> dict:
     # forged headers (a valid CRC over wrong fields) may make a decoder work before it refuses: their
     # time is reported apart from the damage a disk or a link does, which must be refused at once
     damage_kinds = [kind for kind in slowest if kind != "forged_header"]
-    return {"decoder": name, "cases": count, "outcomes": dict(outcomes),
-            "slowest_s": round(max(slowest[k] for k in damage_kinds), 4),
-            "slowest_forged_header_s": round(slowest.get("forged_header", 0.0), 4),
-            "failures": failures[:10]}  # fmt: skip
+    return {
+        "decoder": name,
+        "cases": count,
+        "outcomes": dict(outcomes),
+        "slowest_s": round(max(slowest[k] for k in damage_kinds), 4),
+        "slowest_forged_header_s": round(slowest.get("forged_header", 0.0), 4),
+        "failures": failures[:10],
+    }
 
 
-DECODERS = ("jpeg", "pixelcnn", "multiscale", "autoencoder-hyperprior", "autoencoder-factorized", "roi-learned",
-            "video", "autoencoder-integer", "roi-learned-integer", "video-integer")  # fmt: skip
+DECODERS = (
+    "jpeg",
+    "pixelcnn",
+    "multiscale",
+    "autoencoder-hyperprior",
+    "autoencoder-factorized",
+    "roi-learned",
+    "video",
+    "video-hybrid",
+    "autoencoder-integer",
+    "roi-learned-integer",
+    "video-integer",
+)
 
 
 def main(argv: list[str] | None = None) -> None:

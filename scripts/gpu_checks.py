@@ -64,10 +64,12 @@ def main(argv: list[str] | None = None) -> dict:
                 data_cpu, row["encode_cpu_s"] = _timed(autoencoder.compress, model_cpu, photo)
                 data_gpu, row["encode_gpu_s"] = _timed(autoencoder.compress, model_gpu, photo)
                 row["same_file"] = data_cpu == data_gpu
-                for tag, model, data in (("cpu->cpu", model_cpu, data_cpu),
-                                         ("cpu->gpu", model_gpu, data_cpu),
-                                         ("gpu->cpu", model_cpu, data_gpu),
-                                         ("gpu->gpu", model_gpu, data_gpu)):  # fmt: skip
+                for tag, model, data in (
+                    ("cpu->cpu", model_cpu, data_cpu),
+                    ("cpu->gpu", model_gpu, data_cpu),
+                    ("gpu->cpu", model_cpu, data_gpu),
+                    ("gpu->gpu", model_gpu, data_gpu),
+                ):
                     try:
                         _, seconds = _timed(autoencoder.decompress, model, data)
                         row[tag] = f"decoded in {seconds:.3f} s"
@@ -78,12 +80,14 @@ def main(argv: list[str] | None = None) -> dict:
                     with torch.no_grad():
                         z = model_cpu.h_a(model_cpu.g_a(x).abs())
                         z_hat = torch.round(z - model_cpu.entropy_bottleneck._get_medians()) + (
-                            model_cpu.entropy_bottleneck._get_medians())  # fmt: skip
+                            model_cpu.entropy_bottleneck._get_medians()
+                        )
                         index_cpu = model_cpu.gaussian_conditional.build_indexes(
                             model_cpu.h_s(z_hat)
                         )
                         index_gpu = model_gpu.gaussian_conditional.build_indexes(
-                            model_gpu.h_s(z_hat.to(gpu))).cpu()  # fmt: skip
+                            model_gpu.h_s(z_hat.to(gpu))
+                        ).cpu()
                     row["index_flips"] = int((index_cpu != index_gpu).sum())
                     row["indexes"] = int(index_cpu.numel())
                 rows.append(row)
@@ -108,13 +112,18 @@ def main(argv: list[str] | None = None) -> dict:
     scales_gpu = multiscale.load_pretrained("multiscale").to(gpu)
     photo = photos["astronaut"]
     parallel = {}
-    for tag, encoder, decoder in (("cpu->cpu", scales_cpu, scales_cpu), ("gpu->gpu", scales_gpu, scales_gpu),
-                                  ("cpu->gpu", scales_cpu, scales_gpu)):  # fmt: skip
+    for tag, encoder, decoder in (
+        ("cpu->cpu", scales_cpu, scales_cpu),
+        ("gpu->gpu", scales_gpu, scales_gpu),
+        ("cpu->gpu", scales_cpu, scales_gpu),
+    ):
         stream, encode_seconds = _timed(multiscale.compress, encoder, photo)
         try:
             decoded, seconds = _timed(multiscale.decompress, decoder, stream)
-            parallel[tag] = (f"exact: {bool(np.array_equal(decoded, photo))}, encode {encode_seconds:.2f} s, "
-                             f"decode {seconds:.2f} s, {8 * len(stream) / photo.size:.3f} bits/subpixel")  # fmt: skip
+            parallel[tag] = (
+                f"exact: {bool(np.array_equal(decoded, photo))}, encode {encode_seconds:.2f} s, "
+                f"decode {seconds:.2f} s, {8 * len(stream) / photo.size:.3f} bits/subpixel"
+            )
         except container.StreamError as error:
             parallel[tag] = f"refused: {str(error)[:60]}"
     report["multiscale_astronaut"] = parallel
@@ -144,8 +153,13 @@ def main(argv: list[str] | None = None) -> dict:
     from helpers import golden
 
     rows = [r for r in golden.verify() if r["configuration"] == "torch, cuda"]
-    report["golden_on_gpu"] = {"files": len(rows), "exact": sum(r["ok"] for r in rows),
-                               "failed": [r["file"] for r in not_ok] if (not_ok := [r for r in rows if not r["ok"]]) else []}  # fmt: skip
+    report["golden_on_gpu"] = {
+        "files": len(rows),
+        "exact": sum(r["ok"] for r in rows),
+        "failed": [r["file"] for r in not_ok]
+        if (not_ok := [r for r in rows if not r["ok"]])
+        else [],
+    }
     print(json.dumps(report["golden_on_gpu"]), flush=True)
     if args.out:
         with open(args.out, "w") as handle:

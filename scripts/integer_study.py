@@ -55,8 +55,12 @@ def float_table_bits(model, image, rows_per_pass: int = 16) -> float:
 #: (255 bin edges x 5 components for each of 1.2 million subpixels), so the table uses central crops
 CROP = 128
 #: measured once on the whole of kodim01 with this script's functions (1,029 s, other jobs running)
-FULL_KODIM01 = {"image": "kodim01 (whole, 768 x 512)", "float_ideal": 4.07311487197876,
-                "float_tables": 4.078108550954181, "integer": 4.08131088325121}  # fmt: skip
+FULL_KODIM01 = {
+    "image": "kodim01 (whole, 768 x 512)",
+    "float_ideal": 4.07311487197876,
+    "float_tables": 4.078108550954181,
+    "integer": 4.08131088325121,
+}
 
 
 def pixelcnn_study() -> dict:
@@ -88,13 +92,15 @@ def pixelcnn_study() -> dict:
         for key in ("float_ideal", "float_tables", "integer")
     }
     return {
-        "images": f"central {CROP} x {CROP} crops of the 24 Kodak images", "rows": rows, "mean_bpsp": mean,
+        "images": f"central {CROP} x {CROP} crops of the 24 Kodak images",
+        "rows": rows,
+        "mean_bpsp": mean,
         "whole_image": FULL_KODIM01,
         "integer_vs_float_tables_percent": 100 * (mean["integer"] / mean["float_tables"] - 1),
         "integer_vs_float_ideal_percent": 100 * (mean["integer"] / mean["float_ideal"] - 1),
         "decode_seconds_per_subpixel": times,
         "decode_crop": "kodim23[200:206, 300:306] (108 subpixels)",
-    }  # fmt: skip
+    }
 
 
 def filter_study() -> dict:
@@ -107,21 +113,31 @@ def filter_study() -> dict:
             start = time.perf_counter()
             decoded = video.decode(encoded.data)
             seconds = time.perf_counter() - start
-            points.append({"quality": quality, "bytes": len(encoded.data),
-                           "psnr": video.luma_psnr(frames, encoded.displayed),
-                           "decode_seconds": seconds,
-                           "decoder_bit_exact": bool(np.array_equal(decoded, encoded.displayed))})  # fmt: skip
+            points.append(
+                {
+                    "quality": quality,
+                    "bytes": len(encoded.data),
+                    "psnr": video.luma_psnr(frames, encoded.displayed),
+                    "decode_seconds": seconds,
+                    "decoder_bit_exact": bool(np.array_equal(decoded, encoded.displayed)),
+                }
+            )
         runs[label] = points
         print(label, [(p["bytes"], round(p["psnr"], 3)) for p in points], flush=True)
     f, i = runs["float"], runs["integer"]
     return {
         "runs": runs,
         "bd_rate_integer_vs_float_percent": metrics.bd_rate(
-            [p["bytes"] for p in f], [p["psnr"] for p in f], [p["bytes"] for p in i], [p["psnr"] for p in i]
+            [p["bytes"] for p in f],
+            [p["psnr"] for p in f],
+            [p["bytes"] for p in i],
+            [p["psnr"] for p in i],
         ),
-        "decode_seconds": {k: float(np.mean([p["decode_seconds"] for p in v])) for k, v in runs.items()},
+        "decode_seconds": {
+            k: float(np.mean([p["decode_seconds"] for p in v])) for k, v in runs.items()
+        },
         "protocol": "Foreman QCIF, 10 frames, luma, in-loop, qualities " + str(VIDEO_QUALITIES),
-    }  # fmt: skip
+    }
 
 
 def hyperprior_study() -> dict:
@@ -133,8 +149,12 @@ def hyperprior_study() -> dict:
         for quality in (1, 2, 3, 4):
             chosen = [r[label] for r in rows if r["quality"] == quality]
             pixels = 768 * 512
-            points.append((np.mean([8 * c["bytes"] / pixels for c in chosen]),
-                           np.mean([c["psnr"] for c in chosen])))  # fmt: skip
+            points.append(
+                (
+                    np.mean([8 * c["bytes"] / pixels for c in chosen]),
+                    np.mean([c["psnr"] for c in chosen]),
+                )
+            )
         curves[label] = points
     f, i = curves["float"], curves["integer"]
     decode = {label: float(np.mean([r[label]["decode_seconds"] for r in rows])) for label in curves}
@@ -155,8 +175,11 @@ def timing_study() -> dict:
     import bench_integer
 
     rows = bench_integer.measure()
-    return {"seconds": rows, "ratio": {k: v["integer"] / v["float"] for k, v in rows.items()},
-            "note": "best of 2-3 decodes, 2 threads, nothing else running"}  # fmt: skip
+    return {
+        "seconds": rows,
+        "ratio": {k: v["integer"] / v["float"] for k, v in rows.items()},
+        "note": "best of 2-3 decodes, 2 threads, nothing else running",
+    }
 
 
 def main() -> None:
@@ -165,8 +188,12 @@ def main() -> None:
     result = json.loads(OUT.read_text()) if OUT.is_file() else {}
     result["command"] = "WORKBENCH_DATA=../shared/data python scripts/integer_study.py"
     result["machine"] = config.machine()
-    studies = {"pixelcnn": pixelcnn_study, "filter": filter_study, "hyperprior": hyperprior_study,
-               "timing": timing_study}  # fmt: skip
+    studies = {
+        "pixelcnn": pixelcnn_study,
+        "filter": filter_study,
+        "hyperprior": hyperprior_study,
+        "timing": timing_study,
+    }
     for part in parts:
         result[part] = studies[part]()
         OUT.write_text(json.dumps(result, indent=1) + "\n")

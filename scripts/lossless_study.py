@@ -25,8 +25,13 @@ import torch
 from helpers import config, data, multiscale, pixelcnn, standard_codecs
 
 OUT = Path(__file__).resolve().parents[1] / "helpers" / "reference" / "lossless_kodak.json"
-CROPS = [("kodim23", 32, (200, 300)), ("kodim05", 32, (200, 300)), ("kodim15", 48, (100, 200)),
-         ("kodim20", 64, (300, 400)), ("kodim03", 64, (250, 350))]  # fmt: skip
+CROPS = [
+    ("kodim23", 32, (200, 300)),
+    ("kodim05", 32, (200, 300)),
+    ("kodim15", 48, (100, 200)),
+    ("kodim20", 64, (300, 400)),
+    ("kodim03", 64, (250, 350)),
+]
 
 
 def multiscale_columns(kodak: dict, threads: int = 2) -> tuple[dict, list[dict]]:
@@ -39,10 +44,16 @@ def multiscale_columns(kodak: dict, threads: int = 2) -> tuple[dict, list[dict]]
     for name, image in kodak.items():
         bits[name] = round(multiscale.bits_per_subpixel(model, image), 4)
         trip = multiscale.round_trip(model, image)
-        trips.append({"image": name, "file_bits_per_subpixel": round(trip["bits_per_subpixel"], 4),
-                      "ideal_bits_per_subpixel": bits[name], "bit_exact": trip["bit_exact"],
-                      "encode_seconds": round(trip["encode_seconds"], 2),
-                      "decode_seconds": round(trip["decode_seconds"], 2)})  # fmt: skip
+        trips.append(
+            {
+                "image": name,
+                "file_bits_per_subpixel": round(trip["bits_per_subpixel"], 4),
+                "ideal_bits_per_subpixel": bits[name],
+                "bit_exact": trip["bit_exact"],
+                "encode_seconds": round(trip["encode_seconds"], 2),
+                "decode_seconds": round(trip["decode_seconds"], 2),
+            }
+        )
         print(trips[-1], flush=True)
     return bits, trips
 
@@ -76,33 +87,54 @@ def main() -> None:
             decoded = pixelcnn.decompress(model, stream)
             decode_seconds = time.perf_counter() - started
             ideal = pixelcnn.bits_per_subpixel(model, crop) * crop.size
-            trips.append({"image": name, "size": size, "top": top, "left": left,
-                          "file_bits": 8 * len(stream), "ideal_bits": round(ideal, 1),
-                          "overhead": round(8 * len(stream) / ideal - 1, 5),
-                          "bit_exact": bool(np.array_equal(decoded, crop)),
-                          "encode_seconds": round(encode_seconds, 2),
-                          "decode_seconds": round(decode_seconds, 2)})  # fmt: skip
+            trips.append(
+                {
+                    "image": name,
+                    "size": size,
+                    "top": top,
+                    "left": left,
+                    "file_bits": 8 * len(stream),
+                    "ideal_bits": round(ideal, 1),
+                    "overhead": round(8 * len(stream) / ideal - 1, 5),
+                    "bit_exact": bool(np.array_equal(decoded, crop)),
+                    "encode_seconds": round(encode_seconds, 2),
+                    "decode_seconds": round(decode_seconds, 2),
+                }
+            )
             print(trips[-1], flush=True)
     bits, whole = multiscale_columns(kodak)
     for name in per_image:
         per_image[name]["multiscale"] = bits[name]
     columns = list(next(iter(per_image.values())))
     mean = {c: round(float(np.mean([r[c] for r in per_image.values()])), 4) for c in columns}
-    summary = {"mean_file_bits_per_subpixel": round(float(np.mean([t["file_bits_per_subpixel"] for t in whole])), 4),
-               "all_bit_exact": all(t["bit_exact"] for t in whole),
-               "max_encode_seconds": max(t["encode_seconds"] for t in whole),
-               "max_decode_seconds": max(t["decode_seconds"] for t in whole),
-               "mean_decode_seconds": round(float(np.mean([t["decode_seconds"] for t in whole])), 2)}  # fmt: skip
-    OUT.write_text(json.dumps({
-        "command": "WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/lossless_study.py",
-        "note": "bits per subpixel on all 24 Kodak images (768x512 RGB); 'model' is the shipped gated "
+    summary = {
+        "mean_file_bits_per_subpixel": round(
+            float(np.mean([t["file_bits_per_subpixel"] for t in whole])), 4
+        ),
+        "all_bit_exact": all(t["bit_exact"] for t in whole),
+        "max_encode_seconds": max(t["encode_seconds"] for t in whole),
+        "max_decode_seconds": max(t["decode_seconds"] for t in whole),
+        "mean_decode_seconds": round(float(np.mean([t["decode_seconds"] for t in whole])), 2),
+    }
+    OUT.write_text(
+        json.dumps(
+            {
+                "command": "WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/lossless_study.py",
+                "note": "bits per subpixel on all 24 Kodak images (768x512 RGB); 'model' is the shipped gated "
                 "PixelCNN's ideal code length (one forward pass), 'multiscale' the parallel codec's "
                 "(helpers.multiscale); round trips are real files: PixelCNN on crops (its decoder "
                 "makes one pass per subpixel), timed on one CPU thread; the multi-scale codec on every "
                 "whole image, timed with two threads (the machine's two cores)",
-        "mean": mean, "per_image": per_image, "round_trips": trips,
-        "multiscale_round_trips": whole, "multiscale_round_trips_summary": summary,
-    }, indent=1) + "\n")  # fmt: skip
+                "mean": mean,
+                "per_image": per_image,
+                "round_trips": trips,
+                "multiscale_round_trips": whole,
+                "multiscale_round_trips_summary": summary,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print("mean", mean, summary)
 
 

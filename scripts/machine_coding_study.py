@@ -30,9 +30,15 @@ MACHINES = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2")
 def _model(name: str, runs: str | None):
     if runs is None:
         return mc.load_pretrained(name)
-    files = {"npp-jpeg": "npp_jpeg.pt", "npp-jpeg-learned": "npp_jpeg_learned.pt",
-             "npp-jpeg-q20": "npp_jpeg_q20.pt", "npp-jpeg-q50": "npp_jpeg_q50.pt",
-             "npp-heif": "npp_heif.pt", "proxy-jpeg": "proxy_jpeg.pt", "proxy-heif": "proxy_heif.pt"}  # fmt: skip
+    files = {
+        "npp-jpeg": "npp_jpeg.pt",
+        "npp-jpeg-learned": "npp_jpeg_learned.pt",
+        "npp-jpeg-q20": "npp_jpeg_q20.pt",
+        "npp-jpeg-q50": "npp_jpeg_q50.pt",
+        "npp-heif": "npp_heif.pt",
+        "proxy-jpeg": "proxy_jpeg.pt",
+        "proxy-heif": "proxy_heif.pt",
+    }
     path = Path(runs) / files[name]
     return mc.load_proxy(path) if name.startswith("proxy") else mc.load_npp(path)
 
@@ -47,9 +53,11 @@ def proxies(runs, limit):
     photos, _ = _photos(min(limit, 100))
     x = torch.from_numpy(photos).permute(0, 3, 1, 2).float() / 255
     out = {}
-    candidates = [("diffjpeg", "jpeg", mc.load_pretrained("diffjpeg") if runs is None else None),
-                  ("learned-jpeg", "jpeg", _model("proxy-jpeg", runs)),
-                  ("learned-heif", "heif", _model("proxy-heif", runs))]  # fmt: skip
+    candidates = [
+        ("diffjpeg", "jpeg", mc.load_pretrained("diffjpeg") if runs is None else None),
+        ("learned-jpeg", "jpeg", _model("proxy-jpeg", runs)),
+        ("learned-heif", "heif", _model("proxy-heif", runs)),
+    ]
     if candidates[0][2] is None:
         state = torch.load(Path(runs) / "npp_jpeg.pt", weights_only=True)
         candidates[0] = ("diffjpeg", "jpeg", mc.DiffJPEG(mc.RateModel()))
@@ -63,15 +71,23 @@ def proxies(runs, limit):
                 hats, bits = zip(*(proxy(x[i : i + 20], quality) for i in range(0, len(x), 20)))
             hat, bits = torch.cat(hats), torch.cat(bits)
             mse = ((hat - real) ** 2).mean((1, 2, 3)).clamp_min(1e-10)
-            rows.append({
-                "quality": quality,
-                "psnr_proxy_vs_codec": float((10 * torch.log10(1 / mse)).mean()),
-                "psnr_codec_vs_original": float(np.mean([metrics.psnr(a, images.to_uint8(b[None]))
-                                                         for a, b in zip(photos, real)])),
-                "rate_error": float(((bits - real_bits).abs() / real_bits).mean()),
-                "codec_bpp": float(real_bits.mean() / (224 * 224)),
-                "proxy_bpp": float(bits.mean() / (224 * 224)),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "quality": quality,
+                    "psnr_proxy_vs_codec": float((10 * torch.log10(1 / mse)).mean()),
+                    "psnr_codec_vs_original": float(
+                        np.mean(
+                            [
+                                metrics.psnr(a, images.to_uint8(b[None]))
+                                for a, b in zip(photos, real)
+                            ]
+                        )
+                    ),
+                    "rate_error": float(((bits - real_bits).abs() / real_bits).mean()),
+                    "codec_bpp": float(real_bits.mean() / (224 * 224)),
+                    "proxy_bpp": float(bits.mean() / (224 * 224)),
+                }
+            )
             print(name, rows[-1], flush=True)
         out[name] = rows
     return out
@@ -96,7 +112,8 @@ def _bd_rates(out: dict) -> dict:
             if machine.startswith("efficientnet") and machine in out[codec][0]:
                 for measure in ("agreement", "accuracy"):
                     bd[f"{key}/{machine}/{measure}"] = mc.bd_rate_accuracy(
-                        out[codec], out[key], machine, measure)  # fmt: skip
+                        out[codec], out[key], machine, measure
+                    )
     return bd
 
 
@@ -111,8 +128,9 @@ def curves(runs, limit, configs=None):
         started = time.perf_counter()
         machines = {n: loaded.setdefault(n, mc.Machine(n)) for n in names}
         npp = None if name is None else _model(name, runs)
-        rows = mc.rate_accuracy(photos, labels, codec, QUALITIES[codec], npp, machines,
-                                progress=True)  # fmt: skip
+        rows = mc.rate_accuracy(
+            photos, labels, codec, QUALITIES[codec], npp, machines, progress=True
+        )
         study = json.loads(OUT.read_text()) if OUT.is_file() else {}
         out = study.setdefault("curves", {})
         out["photos"] = len(photos)
@@ -136,8 +154,10 @@ def per_quality(runs, limit):
     out = {}
     for q in (20, 50):
         single = _model(f"npp-jpeg-q{q}", runs)
-        rows = {"per_quality": mc.rate_accuracy(photos, labels, "jpeg", [q], single, machines)[0],
-                "adaptive": mc.rate_accuracy(photos, labels, "jpeg", [q], adaptive, machines)[0]}  # fmt: skip
+        rows = {
+            "per_quality": mc.rate_accuracy(photos, labels, "jpeg", [q], single, machines)[0],
+            "adaptive": mc.rate_accuracy(photos, labels, "jpeg", [q], adaptive, machines)[0],
+        }
         print(q, rows, flush=True)
         out[f"q{q}"] = rows
     return out
@@ -178,12 +198,16 @@ def equal_bytes(runs, limit, quality: int = 30):
     originals = {n: mc.top1(m, photos) for n, m in machines.items()}
     for c in coders:
         batch = np.stack(decoded[c])
-        row = {"bpp": float(np.mean(sizes[c]) * 8 / (224 * 224)),
-               "psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(photos, batch)]))}  # fmt: skip
+        row = {
+            "bpp": float(np.mean(sizes[c]) * 8 / (224 * 224)),
+            "psnr": float(np.mean([metrics.psnr(a, b) for a, b in zip(photos, batch)])),
+        }
         for n, m in machines.items():
             top = mc.top1(m, batch)
-            row[n] = {"agreement": float(np.mean(top == originals[n])),
-                      "accuracy": float(np.mean(top == labels))}  # fmt: skip
+            row[n] = {
+                "agreement": float(np.mean(top == originals[n])),
+                "accuracy": float(np.mean(top == labels)),
+            }
         out["rows"][c] = row
         print(c, row, flush=True)
     return out
@@ -228,19 +252,31 @@ def ablations(runs, limit, qualities=(5, 10, 20, 40, 75)):
         rows = mc.rate_accuracy(
             photos, labels, "jpeg", qualities, mc.load_npp(path), machines, False
         )
-        out[file] = {"what": what, "steps": int(torch.load(path, weights_only=True)["step"]),
-                     "rows": rows, "bd": mc.bd_rate_accuracy(alone, rows)}  # fmt: skip
+        out[file] = {
+            "what": what,
+            "steps": int(torch.load(path, weights_only=True)["step"]),
+            "rows": rows,
+            "bd": mc.bd_rate_accuracy(alone, rows),
+        }
         print(file, out[file]["bd"], flush=True)
     for sigma in (0.5, 0.8, 1.2):
         rows = mc.rate_accuracy(photos, labels, "jpeg", qualities, _Blur(sigma), machines, False)
-        out[f"blur_{sigma}"] = {"what": f"a Gaussian blur (sigma {sigma} pixels) before JPEG",
-                                "rows": rows, "bd": mc.bd_rate_accuracy(alone, rows)}  # fmt: skip
+        out[f"blur_{sigma}"] = {
+            "what": f"a Gaussian blur (sigma {sigma} pixels) before JPEG",
+            "rows": rows,
+            "bd": mc.bd_rate_accuracy(alone, rows),
+        }
         print(sigma, out[f"blur_{sigma}"]["bd"], flush=True)
     return out
 
 
-PARTS = {"proxies": proxies, "curves": curves, "per-quality": per_quality,
-         "equal-bytes": equal_bytes, "ablations": ablations}  # fmt: skip
+PARTS = {
+    "proxies": proxies,
+    "curves": curves,
+    "per-quality": per_quality,
+    "equal-bytes": equal_bytes,
+    "ablations": ablations,
+}
 
 
 def main() -> None:

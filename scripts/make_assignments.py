@@ -123,9 +123,7 @@ def exercises(lesson: Path) -> list[Exercise]:
             raise ValueError(f"{lesson.name}: exercise {match.group(2)!r} has no ```python block")
         lead = chunk.split("```python", 1)[0].strip()
         title = re.sub(r"^\d+\.\s*", "", match.group(2).strip())
-        given, solution, public, hidden = split_block(
-            "\n".join(blocks), f"{lesson.name}: {title}"
-        )
+        given, solution, public, hidden = split_block("\n".join(blocks), f"{lesson.name}: {title}")
         found.append(Exercise(stars, title, lead, given, solution, public, hidden))
     return found
 
@@ -163,7 +161,9 @@ def master(lesson: Path) -> nbformat.NotebookNode:
     items = exercises(lesson)
     total = sum(e.points for e in items)
     cells = [
-        raw("# ASSIGNMENT CONFIG\n" + "\n".join(f"{k}: {json.dumps(v)}" for k, v in config.items())),
+        raw(
+            "# ASSIGNMENT CONFIG\n" + "\n".join(f"{k}: {json.dumps(v)}" for k, v in config.items())
+        ),
         markdown(
             f"# Assignment {chapter} · {chapter_title(lesson)}\n"
             f"*The ★ and ★★ exercises of [lesson {chapter}](../lessons/{slug}.md), to fill in and check "
@@ -179,8 +179,10 @@ def master(lesson: Path) -> nbformat.NotebookNode:
     ]
     for number, item in enumerate(items, start=1):
         name = f"q{number}"
-        read = sorted(_names("\n".join(item.public + item.hidden), ast.Load)
-                      & _names(item.solution, ast.Store))  # fmt: skip
+        read = sorted(
+            _names("\n".join(item.public + item.hidden), ast.Load)
+            & _names(item.solution, ast.Store)
+        )
         reads = ", ".join(f"`{n}`" for n in read) if read else "what your code prints"
         prompt = f"## {name} · {'★' * item.stars} {item.title} ({item.points} point{'s' * (item.points > 1)})"
         if item.lead:
@@ -245,10 +247,14 @@ def assign(out: Path) -> int:
         student = target / "student" / f"{lesson.stem}.ipynb"
         if done.returncode != 0 or len(zips) != 1 or not student.is_file():
             failed += 1
-            print(f"[FAILED] otter assign {lesson.stem}:\n{done.stdout[-1500:]}{done.stderr[-3000:]}")
+            print(
+                f"[FAILED] otter assign {lesson.stem}:\n{done.stdout[-1500:]}{done.stderr[-3000:]}"
+            )
             continue
         zips[0].rename(target / "autograder" / f"{lesson.stem}-autograder.zip")
-        print(f"[ok] {lesson.stem}: student/{student.name}, autograder/{lesson.stem}-autograder.zip")
+        print(
+            f"[ok] {lesson.stem}: student/{student.name}, autograder/{lesson.stem}-autograder.zip"
+        )
     return failed
 
 
@@ -258,9 +264,13 @@ def scores(archive: Path, notebook: Path) -> dict[str, tuple[float, float]]:
         done = otter("run", "-a", str(archive), "-o", folder, str(notebook))
         result = Path(folder) / "results.json"
         if not result.is_file():
-            raise RuntimeError(f"otter run {notebook.name} wrote no results:\n{done.stderr[-3000:]}")
+            raise RuntimeError(
+                f"otter run {notebook.name} wrote no results:\n{done.stderr[-3000:]}"
+            )
         tests = json.loads(result.read_text())["tests"]
-    return {t["name"]: (float(t["score"]), float(t["max_score"])) for t in tests if "max_score" in t}
+    return {
+        t["name"]: (float(t["score"]), float(t["max_score"])) for t in tests if "max_score" in t
+    }
 
 
 def grade(out: Path, only: list[str] | None) -> int:
@@ -283,8 +293,11 @@ def grade(out: Path, only: list[str] | None) -> int:
             total = sum(s[0] for s in got.values()), sum(s[1] for s in got.values())
             ok = bool(got) and not wrong
             passed, failed = passed + ok, failed + (not ok)
-            print(f"[{'ok' if ok else 'FAILED'}] {lesson.stem} {label}: {total[0]:g} / {total[1]:g}"
-                  + (f"  unexpected: {wrong}" if wrong else ""), flush=True)  # fmt: skip
+            print(
+                f"[{'ok' if ok else 'FAILED'}] {lesson.stem} {label}: {total[0]:g} / {total[1]:g}"
+                + (f"  unexpected: {wrong}" if wrong else ""),
+                flush=True,
+            )
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
@@ -292,7 +305,9 @@ def grade(out: Path, only: list[str] | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["masters", "assign", "grade"])
-    parser.add_argument("--check", action="store_true", help="masters: change nothing, exit 1 if stale")
+    parser.add_argument(
+        "--check", action="store_true", help="masters: change nothing, exit 1 if stale"
+    )
     parser.add_argument("--out", default=str(ROOT / "build" / "assignments"))
     parser.add_argument("--only", nargs="*", help="grade: chapter numbers (default: all)")
     args = parser.parse_args(argv)

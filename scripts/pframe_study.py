@@ -41,25 +41,49 @@ def p_frames(planes):
 
 def main() -> None:
     torch.set_num_threads(1)
-    out = {"command": "python scripts/pframe_study.py", "protocol": __doc__.split("\n\n")[2].strip(),
-           "models": {q: {"lmbda": pframe.LAMBDAS[q]} for q in pframe.LAMBDAS}, "sequences": {}}  # fmt: skip
-    models = {q: pframe.load_pretrained(q) for q in pframe.LAMBDAS}
+    out = {
+        "command": "python scripts/pframe_study.py",
+        "protocol": __doc__.split("\n\n")[2].strip(),
+        "models": {q: {"lmbda": pframe.LAMBDAS[q]} for q in pframe.LAMBDAS},
+        "sequences": {},
+    }
+    models = {q: pframe.load_pretrained("pframe", q) for q in pframe.LAMBDAS}
     for name, (start, count) in SEQUENCES.items():
         frames = data.video_sequence(name, count, start)
         target = p_frames(frames)
-        entry = {"frames": [start, start + count - 1], "hybrid P-frames": [], "learned P-frames": [],
-                 "x264 -bf 0 P-frames": []}  # fmt: skip
+        entry = {
+            "frames": [start, start + count - 1],
+            "hybrid P-frames": [],
+            "learned P-frames": [],
+            "x264 -bf 0 P-frames": [],
+        }
         for quality in QUALITIES:
             result = hybrid.analyze(frames, quality)
-            entry["hybrid P-frames"].append({"quality": quality, "bits_per_p_frame": float(np.mean(result.bits_per_frame[1:])),
-                                             "psnr_y_per_frame": [float(v) for v in result.psnr_per_frame],
-                                             **{f"psnr_{k}": v for k, v in hybrid.psnr(target, p_frames(result.decoded)).items()}})  # fmt: skip
+            entry["hybrid P-frames"].append(
+                {
+                    "quality": quality,
+                    "bits_per_p_frame": float(np.mean(result.bits_per_frame[1:])),
+                    "psnr_y_per_frame": [float(v) for v in result.psnr_per_frame],
+                    **{
+                        f"psnr_{k}": v
+                        for k, v in hybrid.psnr(target, p_frames(result.decoded)).items()
+                    },
+                }
+            )
         first = hybrid.analyze({k: v[:1] for k, v in frames.items()}, 25)
         for quality, model in models.items():
             coded = pframe.code_sequence(model, frames, [first.decoded[k][0] for k in "yuv"])
-            entry["learned P-frames"].append({"model": quality, "bits_per_p_frame": 8 * float(np.mean(coded["bytes"])),
-                                              "seconds_per_frame": coded["seconds"] / (count - 1),
-                                              **{f"psnr_{k}": v for k, v in hybrid.psnr(target, p_frames(coded["decoded"])).items()}})  # fmt: skip
+            entry["learned P-frames"].append(
+                {
+                    "model": quality,
+                    "bits_per_p_frame": 8 * float(np.mean(coded["bytes"])),
+                    "seconds_per_frame": coded["seconds"] / (count - 1),
+                    **{
+                        f"psnr_{k}": v
+                        for k, v in hybrid.psnr(target, p_frames(coded["decoded"])).items()
+                    },
+                }
+            )
             entry["learned P-frames"][-1]["psnr_y_per_frame"] = [
                 float(
                     hybrid.psnr(
@@ -76,8 +100,16 @@ def main() -> None:
             coded = reference_codecs.code(
                 frames, "x264", crf, fps=data.VIDEO_SEQUENCES[name]["fps"], low_delay=True
             )
-            entry["x264 -bf 0 P-frames"].append({"crf": crf, "bits_per_p_frame": 8 * float(np.mean(coded["frame_bytes"][1:])),
-                                                 **{f"psnr_{k}": v for k, v in hybrid.psnr(target, p_frames(coded["decoded"])).items()}})  # fmt: skip
+            entry["x264 -bf 0 P-frames"].append(
+                {
+                    "crf": crf,
+                    "bits_per_p_frame": 8 * float(np.mean(coded["frame_bytes"][1:])),
+                    **{
+                        f"psnr_{k}": v
+                        for k, v in hybrid.psnr(target, p_frames(coded["decoded"])).items()
+                    },
+                }
+            )
         hybrid_points = sorted(entry["hybrid P-frames"], key=lambda p: p["bits_per_p_frame"])
         rates = np.log([p["bits_per_p_frame"] for p in hybrid_points])
         psnrs = [p["psnr_yuv"] for p in hybrid_points]
@@ -93,9 +125,15 @@ def main() -> None:
         learned = entry["learned P-frames"]
         entry["motion_share"] = float(np.mean([p["motion_share"] for p in learned]))
         if len(learned) >= 2:
-            entry["bd_rate_learned_vs_hybrid"] = float(metrics.bd_rate(
-                [p["bits_per_p_frame"] for p in hybrid_points], psnrs,
-                [p["bits_per_p_frame"] for p in learned], [p["psnr_yuv"] for p in learned], method="pchip"))  # fmt: skip
+            entry["bd_rate_learned_vs_hybrid"] = float(
+                metrics.bd_rate(
+                    [p["bits_per_p_frame"] for p in hybrid_points],
+                    psnrs,
+                    [p["bits_per_p_frame"] for p in learned],
+                    [p["psnr_yuv"] for p in learned],
+                    method="pchip",
+                )
+            )
         print(name, json.dumps(entry, indent=1), flush=True)
         out["sequences"][name] = entry
         OUT.write_text(json.dumps(out, indent=1) + "\n")

@@ -124,11 +124,16 @@ def summarize(rows: list[dict], ladder: list[str]) -> dict:
     def wins_losses(subset, pick, net):
         mine = [r[pick(r)][net]["top"] == r[net]["top"] for r in subset]
         uniform = [r["uniform"][net]["top"] == r[net]["top"] for r in subset]
-        return [int(sum(a and not b for a, b in zip(mine, uniform))),
-                int(sum(b and not a for a, b in zip(mine, uniform)))]  # fmt: skip
+        return [
+            int(sum(a and not b for a, b in zip(mine, uniform))),
+            int(sum(b and not a for a, b in zip(mine, uniform))),
+        ]
 
-    parts = {"all": photos, "first 200": [r for r in photos if r["n"] < 200],
-             "the rest": [r for r in photos if r["n"] >= 200]}  # fmt: skip
+    parts = {
+        "all": photos,
+        "first 200": [r for r in photos if r["n"] < 200],
+        "the rest": [r for r in photos if r["n"] >= 200],
+    }
     imagenet = {}
     for part, subset in parts.items():
         if not subset:
@@ -136,11 +141,13 @@ def summarize(rows: list[dict], ladder: list[str]) -> dict:
         imagenet[part] = {"images": len(subset)}
         for net in ("lite0", "lite2"):
             imagenet[part][net] = {
-                name: {"top1_agreement": agreement(subset, pick, net),
-                       "wins_losses_vs_uniform": wins_losses(subset, pick, net),
-                       "mean_p_original_top1": probability(subset, pick, net)}
+                name: {
+                    "top1_agreement": agreement(subset, pick, net),
+                    "wins_losses_vs_uniform": wins_losses(subset, pick, net),
+                    "mean_p_original_top1": probability(subset, pick, net),
+                }
                 for name, pick in coders.items()
-            }  # fmt: skip
+            }
     chosen = [_choose(r, ladder) for r in photos]
     kodak_summary = {}
     for name, pick in coders.items():
@@ -151,25 +158,35 @@ def summarize(rows: list[dict], ladder: list[str]) -> dict:
             return float(np.mean([r[pick(r)][field] - r["uniform"][field] for r in kodak]))
 
         kodak_summary[name] = {
-            "psnr_roi_gain": gain("psnr_roi"), "psnr_background_change": gain("psnr_background"),
+            "psnr_roi_gain": gain("psnr_roi"),
+            "psnr_background_change": gain("psnr_background"),
             "psnr_change": gain("psnr"),
             "size_error": float(max(abs(r[pick(r)]["size"]) for r in kodak)),
-            "images_with_roi_gain": int(sum(r[pick(r)]["psnr_roi"] > r["uniform"]["psnr_roi"] for r in kodak)),
-        }  # fmt: skip
+            "images_with_roi_gain": int(
+                sum(r[pick(r)]["psnr_roi"] > r["uniform"]["psnr_roi"] for r in kodak)
+            ),
+        }
     return {
         "ladder": ladder,
         "imagenet": imagenet,
         "rung_chosen_on_imagenet": {n: chosen.count(n) for n in ladder + ["uniform"]},
-        "rung_chosen_on_kodak": {n: [_choose(r, ladder) for r in kodak].count(n) for n in ladder + ["uniform"]},
+        "rung_chosen_on_kodak": {
+            n: [_choose(r, ladder) for r in kodak].count(n) for n in ladder + ["uniform"]
+        },
         "equal_size_kodak": kodak_summary,
         "fallback_examples": [
-            {"n": r["n"], "chosen": c, "original_top": r["lite0"]["top"],
-             "strongest_top": r[ladder[0]]["lite0"]["top"]}
-            for r, c in zip(photos, chosen) if c != ladder[0]
-        ][:20],  # fmt: skip
+            {
+                "n": r["n"],
+                "chosen": c,
+                "original_top": r["lite0"]["top"],
+                "strongest_top": r[ladder[0]]["lite0"]["top"],
+            }
+            for r, c in zip(photos, chosen)
+            if c != ladder[0]
+        ][:20],
         "kodak_images": len(kodak),
         "largest_size_error_imagenet": float(max(abs(r[n]["size"]) for r in photos for n in RUNGS)),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -202,8 +219,11 @@ def main() -> None:
             json.loads(line).get("n", json.loads(line).get("image")) for line in rows_path.open()
         }
     kodak = [(k, im) for k, im in data.kodak().items() if k not in done]
-    photos = [(n, im) for n, (im, _i, _c) in enumerate(data.imagenet_samples(limit=args.imagenet))
-              if n not in done]  # fmt: skip
+    photos = [
+        (n, im)
+        for n, (im, _i, _c) in enumerate(data.imagenet_samples(limit=args.imagenet))
+        if n not in done
+    ]
     with Pool(args.workers) as pool, rows_path.open("a") as handle:
         for row in pool.imap(_kodak_item, kodak):
             handle.write(json.dumps(row) + "\n")

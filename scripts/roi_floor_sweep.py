@@ -37,8 +37,12 @@ def main() -> None:
     config.set_num_threads(1)
     started = time.time()
     classifier = cam.load_classifier()
-    coders = {f"rdo (base {args.base}, floor {f})": dict(mode="rdo", base_quality=args.base, weight_floor=f)
-              for f in args.floors}  # fmt: skip
+    coders = {
+        f"rdo (base {args.base}, floor {f})": dict(
+            mode="rdo", base_quality=args.base, weight_floor=f
+        )
+        for f in args.floors
+    }
     if args.control:
         coders[f"rdo (base {args.base}), uniform weights (control: RDO without ROI)"] = dict(
             mode="rdo", base_quality=args.base, uniform=True
@@ -46,14 +50,22 @@ def main() -> None:
     roi_study.SETTINGS = coders
     kodak = roi_study.equal_size(classifier, data.kodak())
     agreement = roi_study.imagenet_agreement(classifier, args.imagenet, coders)
-    Path(args.out).write_text(json.dumps({
-        "command": "python scripts/roi_floor_sweep.py --floors "
-                   + " ".join(map(str, args.floors)) + f" --imagenet {args.imagenet} --base {args.base}"
-                   + (" --control" if args.control else ""),
-        "roi_map": "as scripts/roi_study.py (Grad-CAM top-3, softmax fusion); anchor Pillow JPEG q50",
-        "equal_size_kodak": kodak["summary"], "imagenet": agreement,
-        "seconds": round(time.time() - started),
-    }, indent=1) + "\n")  # fmt: skip
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "command": "python scripts/roi_floor_sweep.py --floors "
+                + " ".join(map(str, args.floors))
+                + f" --imagenet {args.imagenet} --base {args.base}"
+                + (" --control" if args.control else ""),
+                "roi_map": "as scripts/roi_study.py (Grad-CAM top-3, softmax fusion); anchor Pillow JPEG q50",
+                "equal_size_kodak": kodak["summary"],
+                "imagenet": agreement,
+                "seconds": round(time.time() - started),
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print("wrote", args.out)
 
 

@@ -33,8 +33,11 @@ def main() -> None:
     started = time.time()
     classifier = cam.load_classifier()
     model = autoencoder.load_pretrained("bmshj2018-hyperprior", args.quality)
-    models = {q: autoencoder.load_pretrained("bmshj2018-hyperprior", q)
-              for q in (args.quality, args.quality + 1) if q in autoencoder.QUALITY_LAMBDAS}  # fmt: skip
+    models = {
+        q: autoencoder.load_pretrained("bmshj2018-hyperprior", q)
+        for q in (args.quality, args.quality + 1)
+        if q in autoencoder.QUALITY_LAMBDAS
+    }
     rows = []
     for key, image in data.kodak().items():
         heat = cam.cam_map(classifier, image, "gradcam", top_k=3)
@@ -58,8 +61,15 @@ def main() -> None:
                 psnr=metrics.psnr(image, decoded),
             )
         rows.append(row)
-        print(key, {n: round(v["psnr_roi"] - row["learned, uniform"]["psnr_roi"], 2)
-                    for n, v in row.items() if isinstance(v, dict)}, flush=True)  # fmt: skip
+        print(
+            key,
+            {
+                n: round(v["psnr_roi"] - row["learned, uniform"]["psnr_roi"], 2)
+                for n, v in row.items()
+                if isinstance(v, dict)
+            },
+            flush=True,
+        )
     names = [n for n in rows[0] if isinstance(rows[0][n], dict)]
     summary = {}
     for name in names:
@@ -68,19 +78,28 @@ def main() -> None:
             return float(np.mean([r[name][field] - r["learned, uniform"][field] for r in rows]))
 
         summary[name] = {
-            "psnr_roi_change": change("psnr_roi"), "psnr_background_change": change("psnr_background"),
+            "psnr_roi_change": change("psnr_roi"),
+            "psnr_background_change": change("psnr_background"),
             "psnr_change": change("psnr"),
             "largest_size_error": float(max(abs(r[name]["size"]) for r in rows)),
             "mean_bpp": float(np.mean([r["bytes"] * 8 / 512 / 768 for r in rows])),
-        }  # fmt: skip
-    Path(args.out).write_text(json.dumps({
-        "command": f"python scripts/roi_learned_study.py --quality {args.quality} --strengths "
-                   + " ".join(map(str, args.strengths)),
-        "model": f"bmshj2018-hyperprior quality {args.quality} (shipped, N64 M96)",
-        "roi_map": "Grad-CAM top-3 of EfficientNet-Lite0 (as scripts/roi_study.py)",
-        "reference": "changes are against the learned codec's own uniform file (step 1 everywhere)",
-        "summary": summary, "per_image": rows, "seconds": round(time.time() - started),
-    }, indent=1) + "\n")  # fmt: skip
+        }
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "command": f"python scripts/roi_learned_study.py --quality {args.quality} --strengths "
+                + " ".join(map(str, args.strengths)),
+                "model": f"bmshj2018-hyperprior quality {args.quality} (shipped, N64 M96)",
+                "roi_map": "Grad-CAM top-3 of EfficientNet-Lite0 (as scripts/roi_study.py)",
+                "reference": "changes are against the learned codec's own uniform file (step 1 everywhere)",
+                "summary": summary,
+                "per_image": rows,
+                "seconds": round(time.time() - started),
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(json.dumps(summary, indent=1))
 
 

@@ -50,12 +50,23 @@ def equal_size(classifier, kodak) -> dict:
             encoded = roi.encode(image, weights, mode=mode, target_bytes=len(uniform), **options)
             c = roi.evaluate(image, heat, encoded, uniform, 50)
             rows[name].append(
-                dict(image=key, roi_bytes=c.roi_bytes, uniform_bytes=c.uniform_bytes,
-                     psnr_roi=c.psnr_roi, psnr_background=c.psnr_background, psnr=c.psnr,
-                     ssim_roi=c.ssim_roi, ssim_background=c.ssim_background, ssim=c.ssim)
-            )  # fmt: skip
-        print(key, {n: round(r[-1]["psnr_roi"][0] - r[-1]["psnr_roi"][1], 2) for n, r in rows.items()},
-              flush=True)  # fmt: skip
+                dict(
+                    image=key,
+                    roi_bytes=c.roi_bytes,
+                    uniform_bytes=c.uniform_bytes,
+                    psnr_roi=c.psnr_roi,
+                    psnr_background=c.psnr_background,
+                    psnr=c.psnr,
+                    ssim_roi=c.ssim_roi,
+                    ssim_background=c.ssim_background,
+                    ssim=c.ssim,
+                )
+            )
+        print(
+            key,
+            {n: round(r[-1]["psnr_roi"][0] - r[-1]["psnr_roi"][1], 2) for n, r in rows.items()},
+            flush=True,
+        )
     summary = {}
     for name, items in rows.items():
 
@@ -63,11 +74,13 @@ def equal_size(classifier, kodak) -> dict:
             return float(np.mean([i[field][0] - i[field][1] for i in items]))
 
         summary[name] = dict(
-            psnr_roi_gain=gain("psnr_roi"), psnr_background_change=gain("psnr_background"),
-            psnr_change=gain("psnr"), ssim_roi_gain=gain("ssim_roi"),
+            psnr_roi_gain=gain("psnr_roi"),
+            psnr_background_change=gain("psnr_background"),
+            psnr_change=gain("psnr"),
+            ssim_roi_gain=gain("ssim_roi"),
             size_error=float(np.max([abs(i["roi_bytes"] / i["uniform_bytes"] - 1) for i in items])),
             images_with_roi_gain=int(sum(i["psnr_roi"][0] > i["psnr_roi"][1] for i in items)),
-        )  # fmt: skip
+        )
     return {"per_image": rows, "summary": summary}
 
 
@@ -81,15 +94,29 @@ def thesis_table(classifier, kodak) -> dict:
                 if method == "uniform":
                     encoded = roi.uniform_jpeg(image, average)
                 else:
-                    encoded = roi.encode(image, maps[method][key], mode="single", quality_mode="progressive",
-                                         q_start=average - 20, q_end=average + 20, target=average)  # fmt: skip
+                    encoded = roi.encode(
+                        image,
+                        maps[method][key],
+                        mode="single",
+                        quality_mode="progressive",
+                        q_start=average - 20,
+                        q_end=average + 20,
+                        target=average,
+                    )
                 decoded = images.decode_bytes(encoded)
-                values.append([image.nbytes / len(encoded), metrics.mse(image, decoded),
-                               metrics.psnr(image, decoded), metrics.ssim(image, decoded),
-                               metrics.ms_ssim(image, decoded)])  # fmt: skip
+                values.append(
+                    [
+                        image.nbytes / len(encoded),
+                        metrics.mse(image, decoded),
+                        metrics.psnr(image, decoded),
+                        metrics.ssim(image, decoded),
+                        metrics.ms_ssim(image, decoded),
+                    ]
+                )
             mean = np.mean(values, axis=0)
-            table[f"{method} @ {average}"] = dict(zip(["ratio", "mse", "psnr", "ssim", "ms_ssim"],
-                                                      map(float, mean)))  # fmt: skip
+            table[f"{method} @ {average}"] = dict(
+                zip(["ratio", "mse", "psnr", "ssim", "ms_ssim"], map(float, mean))
+            )
             print(method, average, np.round(mean, 3), flush=True)
     return table
 
@@ -128,9 +155,14 @@ def imagenet_agreement(classifier, count: int, coders: dict | None = None) -> di
             confidence[label].append(next(p for c, _, p in ranked if c == original[0]))
         if n % 25 == 0:
             print("imagenet", n, agree, flush=True)
-    return {"images": count, "top1_agreement": {k: v / count for k, v in agree.items()},
-            "mean_probability_of_the_original_top1": {k: float(np.mean(v)) for k, v in confidence.items()},
-            "largest_size_error": {k: float(np.max(np.abs(v))) for k, v in sizes.items()}}  # fmt: skip
+    return {
+        "images": count,
+        "top1_agreement": {k: v / count for k, v in agree.items()},
+        "mean_probability_of_the_original_top1": {
+            k: float(np.mean(v)) for k, v in confidence.items()
+        },
+        "largest_size_error": {k: float(np.max(np.abs(v))) for k, v in sizes.items()},
+    }
 
 
 def main() -> None:

@@ -39,17 +39,28 @@ def main() -> None:
         filename = f"{extra['name']}_q{quality}_N{extra['N']}_M{extra['M']}.pt"
         measured = evaluation[path.name]
         found = registry.ship(
-            {"model": state["model"], "step": state["step"], "extra": extra}, filename,
-            "autoencoder", extra["name"], quality,
+            {"model": state["model"], "step": state["step"], "extra": extra},
+            filename,
+            "autoencoder",
+            extra["name"],
+            quality,
             build={"name": extra["name"], "N": extra["N"], "M": extra["M"]},
-            lmbda=extra["lmbda"], N=extra["N"], M=extra["M"], data=extra["data"],
-            crop_size=extra["crop_size"], batch_size=extra["batch_size"], lr=extra["lr"],
-            lr_drop_at=extra.get("lr_drop_at"), init_from=extra.get("init_from"),
-            steps=int(state["step"]), command=args.command, note=args.note,
+            lmbda=extra["lmbda"],
+            N=extra["N"],
+            M=extra["M"],
+            data=extra["data"],
+            crop_size=extra["crop_size"],
+            batch_size=extra["batch_size"],
+            lr=extra["lr"],
+            lr_drop_at=extra.get("lr_drop_at"),
+            init_from=extra.get("init_from"),
+            steps=int(state["step"]),
+            command=args.command,
+            note=args.note,
             kodak_real_bytes=measured["mean"],
             kodak_max_rate_gap_vs_estimate=measured["max_rate_gap"],
             kodak_max_abs_decoded_vs_forward=measured["max_abs_vs_forward"],
-        )  # fmt: skip
+        )
         print(filename, found["bytes"], measured["mean"])
 
 

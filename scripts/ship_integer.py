@@ -57,17 +57,26 @@ def main() -> None:
         tables = autoencoder.integer_tables(model)
         base = registry.entry("autoencoder", args.name, quality)
         found = registry.ship(
-            {"model": {}, "tables": tables}, f"{args.name}-int_q{quality}.pt", "autoencoder",
-            f"{args.name}-int", quality,
-            build=base["build"], base=registry.key("autoencoder", args.name, quality),
-            h_s_fractions=h_fractions, g_s_fractions=g_fractions, weight_fraction=WEIGHT_FRACTION,
+            {"model": {}, "tables": tables},
+            f"{args.name}-int_q{quality}.pt",
+            "autoencoder",
+            f"{args.name}-int",
+            quality,
+            build=base["build"],
+            base=registry.key("autoencoder", args.name, quality),
+            h_s_fractions=h_fractions,
+            g_s_fractions=g_fractions,
+            weight_fraction=WEIGHT_FRACTION,
             data="none (a conversion of the float model; fraction bits from 8 BSDS500 training photos)",
-            steps=0, command=f"python scripts/ship_integer.py --name {args.name}",
-            note=("integer decoder of the float checkpoint named in 'base': the entropy-coder tables "
-                  "(quantized CDFs, lengths, offsets of z and y) as computed once here, and the "
-                  "fraction bits of h_s and g_s; the integer weights are derived exactly from the "
-                  "float weights at load (helpers.fixedpoint.convert, round(w * 2**14))"),
-        )  # fmt: skip
+            steps=0,
+            command=f"python scripts/ship_integer.py --name {args.name}",
+            note=(
+                "integer decoder of the float checkpoint named in 'base': the entropy-coder tables "
+                "(quantized CDFs, lengths, offsets of z and y) as computed once here, and the "
+                "fraction bits of h_s and g_s; the integer weights are derived exactly from the "
+                "float weights at load (helpers.fixedpoint.convert, round(w * 2**14))"
+            ),
+        )
         print(quality, h_fractions, g_fractions, found["bytes"], "bytes")
 
 

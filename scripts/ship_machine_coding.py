@@ -18,11 +18,19 @@ from helpers import machine_coding as mc
 from helpers import registry
 
 COMMAND = "bash scripts/train_machine_coding.sh runs/ch9"
-DATA = ("chapter 8's distillation set: 4,800 224 x 224 crops of BSDS500 train+val and the "
-        "even-numbered ImageNet sample photos, with EfficientNet-Lite0's logits")  # fmt: skip
-FILES = {"npp-jpeg": "npp_jpeg.pt", "npp-jpeg-learned": "npp_jpeg_learned.pt",
-         "npp-jpeg-q20": "npp_jpeg_q20.pt", "npp-jpeg-q50": "npp_jpeg_q50.pt",
-         "npp-heif": "npp_heif.pt", "proxy-jpeg": "proxy_jpeg.pt", "proxy-heif": "proxy_heif.pt"}  # fmt: skip
+DATA = (
+    "chapter 8's distillation set: 4,800 224 x 224 crops of BSDS500 train+val and the "
+    "even-numbered ImageNet sample photos, with EfficientNet-Lite0's logits"
+)
+FILES = {
+    "npp-jpeg": "npp_jpeg.pt",
+    "npp-jpeg-learned": "npp_jpeg_learned.pt",
+    "npp-jpeg-q20": "npp_jpeg_q20.pt",
+    "npp-jpeg-q50": "npp_jpeg_q50.pt",
+    "npp-heif": "npp_heif.pt",
+    "proxy-jpeg": "proxy_jpeg.pt",
+    "proxy-heif": "proxy_heif.pt",
+}
 
 
 def _summary(records: list[dict], last: int = 20) -> dict:
@@ -48,26 +56,54 @@ def main() -> None:
         extra = state["extra"]
         if name.startswith("npp"):
             npp = mc.load_npp(runs / file)  # refuse a checkpoint the code cannot load
-            build = {"codec": npp.codec, "width": npp.width, "adaptive": npp.adaptive,
-                     "quality": npp.quality}  # fmt: skip
+            build = {
+                "codec": npp.codec,
+                "width": npp.width,
+                "adaptive": npp.adaptive,
+                "quality": npp.quality,
+            }
             payload = {"model": state["model"], "step": state["step"], "extra": extra}
         else:
             mc.load_proxy(runs / file)
             tables = ("_offset", "_quantized_cdf", "_cdf_length", "scale_table")
-            weights = {k: (v.half() if v.is_floating_point() else v)
-                       for k, v in state["model"].items() if not k.endswith(tables)}  # fmt: skip
+            weights = {
+                k: (v.half() if v.is_floating_point() else v)
+                for k, v in state["model"].items()
+                if not k.endswith(tables)
+            }
             build = {"codec": extra["codec"], "qualities": extra["qualities"]}
             payload = {"model": weights, "step": state["step"], "extra": extra}
-        entry = {"build": build, "data": DATA, "extra": {k: v for k, v in extra.items()
-                 if k not in ("rate_model",)}, "training": _summary(state["history"])}  # fmt: skip
+        entry = {
+            "build": build,
+            "data": DATA,
+            "extra": {k: v for k, v in extra.items() if k not in ("rate_model",)},
+            "training": _summary(state["history"]),
+        }
         targets = [(name, payload, entry, state["step"])]
         if name == "npp-jpeg":  # the rate model the differentiable JPEG was fitted with
             rate = {"model": extra["rate_model"], "fit": extra["rate_fit"]}
-            targets.append(("diffjpeg", rate, {"build": {}, "fit": extra["rate_fit"],
-                            "data": "96 of the crops above, Pillow JPEG 4:2:0 at 7 qualities"}, 0))  # fmt: skip
+            targets.append(
+                (
+                    "diffjpeg",
+                    rate,
+                    {
+                        "build": {},
+                        "fit": extra["rate_fit"],
+                        "data": "96 of the crops above, Pillow JPEG 4:2:0 at 7 qualities",
+                    },
+                    0,
+                )
+            )
         for target_name, content, info, steps in targets:
-            found = registry.ship(content, f"machine-coding-{target_name}.pt", "machine_coding",
-                                  target_name, **info, steps=int(steps), command=COMMAND)  # fmt: skip
+            found = registry.ship(
+                content,
+                f"machine-coding-{target_name}.pt",
+                "machine_coding",
+                target_name,
+                **info,
+                steps=int(steps),
+                command=COMMAND,
+            )
             print(target_name, found["bytes"], "bytes")
 
 

@@ -38,27 +38,44 @@ def main() -> None:
     args = parser.parse_args()
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     extra = state["extra"]
-    build = {"name": extra["name"], "hidden": extra["hidden"], "blocks": extra["blocks"],
-             "mixtures": extra["mixtures"]}  # fmt: skip
+    build = {
+        "name": extra["name"],
+        "hidden": extra["hidden"],
+        "blocks": extra["blocks"],
+        "mixtures": extra["mixtures"],
+    }
     model = multiscale.build_model(**build)
     model.load_state_dict(state["model"])  # refuse to ship a checkpoint the code cannot load
     history = state.get("history") or []
     figures = {}
     if args.study:
         study = json.loads(Path(args.study).read_text())
-        figures = {"kodak_bits_per_subpixel": study["mean"].get("multiscale"),
-                   "kodak_round_trips": study.get("multiscale_round_trips_summary")}  # fmt: skip
+        figures = {
+            "kodak_bits_per_subpixel": study["mean"].get("multiscale"),
+            "kodak_round_trips": study.get("multiscale_round_trips_summary"),
+        }
     found = registry.ship(
-        {"model": state["model"], "step": state["step"], "extra": extra}, "lossless-multiscale.pt",
-        "lossless", extra["name"], None, build=build,
-        parameters=sum(p.numel() for p in model.parameters()), data=extra["data"],
-        crop_size=extra["crop_size"], batch_size=extra["batch_size"], lr=extra["lr"],
-        lr_drop_at=extra.get("lr_drop_at"), steps=int(state["step"]),
+        {"model": state["model"], "step": state["step"], "extra": extra},
+        "lossless-multiscale.pt",
+        "lossless",
+        extra["name"],
+        None,
+        build=build,
+        parameters=sum(p.numel() for p in model.parameters()),
+        data=extra["data"],
+        crop_size=extra["crop_size"],
+        batch_size=extra["batch_size"],
+        lr=extra["lr"],
+        lr_drop_at=extra.get("lr_drop_at"),
+        steps=int(state["step"]),
         hours=round(_training_seconds(history) / 3600, 2) if history else None,
         last_training_bits=round(sum(h["loss"] for h in history[-20:]) / len(history[-20:]), 4)
-        if history else None,
-        command=args.command, note=args.note, **figures,
-    )  # fmt: skip
+        if history
+        else None,
+        command=args.command,
+        note=args.note,
+        **figures,
+    )
     print(found["file"], found["bytes"], found["sha256"][:12])
 
 

@@ -45,14 +45,24 @@ def main() -> None:
     path = ROOT / "helpers" / "weights" / "MANIFEST.json"
     manifest = json.loads(path.read_text())
     manifest["models"][registry.key("autoencoder", args.name + "-training", args.quality)] = {
-        "file": filename, "family": "autoencoder", "name": args.name + "-training",
-        "quality": args.quality, "build": {"name": args.name, "N": extra.get("N"), "M": extra.get("M")},
-        "status": "training", "data": extra.get("data"), "steps": state["step"],
-        "lmbda": extra.get("lmbda"), "lr": extra.get("lr"), "lr_drop_at": extra.get("lr_drop_at"),
-        "init_from": extra.get("init_from"), "last_logged": last,
-        "command": args.command, "note": args.note,
-        "sha256": hashlib.sha256(payload).hexdigest(), "bytes": len(payload),
-    }  # fmt: skip
+        "file": filename,
+        "family": "autoencoder",
+        "name": args.name + "-training",
+        "quality": args.quality,
+        "build": {"name": args.name, "N": extra.get("N"), "M": extra.get("M")},
+        "status": "training",
+        "data": extra.get("data"),
+        "steps": state["step"],
+        "lmbda": extra.get("lmbda"),
+        "lr": extra.get("lr"),
+        "lr_drop_at": extra.get("lr_drop_at"),
+        "init_from": extra.get("init_from"),
+        "last_logged": last,
+        "command": args.command,
+        "note": args.note,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "bytes": len(payload),
+    }
     path.write_text(json.dumps(manifest, indent=1) + "\n")
     print(filename, state["step"], "steps", len(payload), "bytes", last)
 

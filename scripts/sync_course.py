@@ -8,13 +8,16 @@ The setting is where the course package is published (``repository``, ``branch``
   and on a hosted service with nothing installed it pip-installs the course package from the
   repository (or from ``WORKBENCH_PACKAGE``, e.g. a wheel) and says which in one line;
 - the launch badges of the README's chapter table (between ``<!-- launch:begin -->`` and
-  ``<!-- launch:end -->``).
+  ``<!-- launch:end -->``);
+- ``source`` in helpers/weights/MANIFEST.json: where an installed package downloads its weight files
+  (the repository's raw ``helpers/weights`` on that branch; helpers.registry).
 ``--check`` changes nothing and exits 1 if any of them is out of date (tests/test_course.py runs it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -32,7 +35,7 @@ SETUP_TAG = "setup"
 #: the setup cell's tags: "hide-input" folds it away in the book (myst-nb)
 SETUP_TAGS = [SETUP_TAG, "hide-input"]
 
-SETUP_TEMPLATE = '''\
+SETUP_TEMPLATE = """\
 # Setup: the course package, wherever this notebook runs (written by scripts/sync_course.py)
 import importlib
 import importlib.metadata
@@ -50,13 +53,16 @@ else:
         importlib.metadata.version("neural-compression-workbench")
         origin = "the installed package"
     except importlib.metadata.PackageNotFoundError:  # a hosted service with nothing installed
+        if not (3, {low}) <= sys.version_info[:2] <= (3, {high}):  # no wheels there: pip would compile
+            raise RuntimeError(f"the course needs Python 3.{low}-3.{high}; this kernel runs "
+                               f"{{sys.version.split()[0]}}: pick a 3.{low}-3.{high} runtime or kernel") from None
         source = os.environ.get("WORKBENCH_PACKAGE", PACKAGE)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
         importlib.invalidate_caches()
         origin = "a fresh install"
 from helpers import config
 
-config.notebook_setup(origin)'''
+config.notebook_setup(origin)"""
 
 
 def settings() -> dict:
@@ -65,7 +71,9 @@ def settings() -> dict:
     repository = table["repository"].rstrip("/")
     match = re.match(r"^https://github\.com/([^/]+)/([^/]+)$", repository)
     if not match:
-        raise ValueError(f"[tool.workbench] repository must be https://github.com/OWNER/NAME, got {repository!r}")
+        raise ValueError(
+            f"[tool.workbench] repository must be https://github.com/OWNER/NAME, got {repository!r}"
+        )
     table["owner"], table["name"] = match.groups()
     table["package"] = f"neural-compression-workbench @ git+{repository}@{table['branch']}"
     return table
@@ -73,7 +81,16 @@ def settings() -> dict:
 
 def setup_source(config: dict | None = None) -> str:
     """The setup cell's code."""
-    return SETUP_TEMPLATE.format(package=(config or settings())["package"])
+    low, high = python_range()
+    return SETUP_TEMPLATE.format(package=(config or settings())["package"], low=low, high=high)
+
+
+def python_range() -> tuple[int, int]:
+    """(lowest, highest) supported minor version of Python 3, from pyproject.toml's requires-python."""
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    low = int(re.search(r">=\s*3\.(\d+)", spec).group(1))
+    below = int(re.search(r"<\s*3\.(\d+)", spec).group(1))
+    return low, below - 1
 
 
 def launch_url(notebook: str, config: dict | None = None) -> str:
@@ -82,6 +99,15 @@ def launch_url(notebook: str, config: dict | None = None) -> str:
     return (
         f"https://colab.research.google.com/github/{config['owner']}/{config['name']}/blob/"
         f"{config['branch']}/{notebook}"
+    )
+
+
+def weights_source(config: dict | None = None) -> str:
+    """The raw-file URL of the repository's helpers/weights folder on the course branch."""
+    config = config or settings()
+    return (
+        f"https://raw.githubusercontent.com/{config['owner']}/{config['name']}/"
+        f"{config['branch']}/helpers/weights/"
     )
 
 
@@ -147,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(path)
             if not args.check:
                 nbformat.write(notebook, path)
+    manifest_path = ROOT / "helpers" / "weights" / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("source") != weights_source(config):
+        stale.append(manifest_path)
+        if not args.check:
+            manifest["source"] = weights_source(config)
+            manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     readme = ROOT / "README.md"
     text = readme.read_text()
     synced = sync_readme(text, config)

@@ -6,7 +6,7 @@ set -euo pipefail
 out=${1:-runs}
 mkdir -p "$out"
 python -m helpers.recipes digits --steps 1500 --out "$out/digits.pt" --threads 2
-python -c "from helpers import config, compressed_domain as cd; config.set_num_threads(2); cd.distillation_set(6, 0)"
+python -c "from helpers import config; from helpers.recipes import compressed_domain as cd; config.set_num_threads(2); cd.distillation_set(6, 0)"
 python -m helpers.recipes adapter --name dct --steps 2500 --lr-drop-at 2000 --out "$out/dct.pt" --threads 1 &
 python -m helpers.recipes adapter --name latent --steps 2500 --lr-drop-at 2000 --out "$out/latent.pt" --threads 1 &
 wait

@@ -40,11 +40,19 @@ def run_hybrid(frames, tools, qualities):
         if not all(np.array_equal(decoded[k], result.decoded[k]) for k in "yuv"):
             raise AssertionError(f"decoding is not bit-exact for {tools} q{quality}")
         quality_figures = hybrid.psnr(frames, decoded)
-        points.append({"quality": quality, "bytes": len(result.data), **{f"psnr_{k}": v for k, v in quality_figures.items()},
-                       "encode_s": result.encode_seconds, "search_s": result.search_seconds,
-                       "decode_s": decode_seconds, "half_resolution_frames": int(sum(result.half_resolution)),
-                       "intra_macroblocks": int(sum((t == 2).sum() for t in result.types[1:])),
-                       "skip_macroblocks": int(sum((t == 0).sum() for t in result.types[1:]))})  # fmt: skip
+        points.append(
+            {
+                "quality": quality,
+                "bytes": len(result.data),
+                **{f"psnr_{k}": v for k, v in quality_figures.items()},
+                "encode_s": result.encode_seconds,
+                "search_s": result.search_seconds,
+                "decode_s": decode_seconds,
+                "half_resolution_frames": int(sum(result.half_resolution)),
+                "intra_macroblocks": int(sum((t == 2).sum() for t in result.types[1:])),
+                "skip_macroblocks": int(sum((t == 0).sum() for t in result.types[1:])),
+            }
+        )
         print(
             f"  q{quality}: {len(result.data)} B, PSNR-YUV {quality_figures['yuv']:.2f}, "
             f"{result.encode_seconds:.1f} s (search {result.search_seconds:.1f}), decode {decode_seconds:.1f} s",
@@ -54,8 +62,14 @@ def run_hybrid(frames, tools, qualities):
 
 
 def bd(anchor, test, key="psnr_yuv"):
-    return float(metrics.bd_rate([p["bytes"] for p in anchor], [p[key] for p in anchor],
-                                 [p["bytes"] for p in test], [p[key] for p in test]))  # fmt: skip
+    return float(
+        metrics.bd_rate(
+            [p["bytes"] for p in anchor],
+            [p[key] for p in anchor],
+            [p["bytes"] for p in test],
+            [p[key] for p in test],
+        )
+    )
 
 
 def main() -> None:
@@ -81,10 +95,16 @@ def main() -> None:
     if args.merge:
         return merge(args)
     torch.set_num_threads(1)
-    out = {"command": "python scripts/video_study.py", "machine": platform.processor() or platform.machine(),
-           "protocol": __doc__.split("\n\n")[1].strip(), "qualities": QUALITIES, "crfs": CRFS,
-           "reference_codecs": reference_codecs.SETTINGS, "ffmpeg": reference_codecs.version(),
-           "sequences": {}}  # fmt: skip
+    out = {
+        "command": "python scripts/video_study.py",
+        "machine": platform.processor() or platform.machine(),
+        "protocol": __doc__.split("\n\n")[1].strip(),
+        "qualities": QUALITIES,
+        "crfs": CRFS,
+        "reference_codecs": reference_codecs.SETTINGS,
+        "ffmpeg": reference_codecs.version(),
+        "sequences": {},
+    }
     for name, (start, count) in SEQUENCES.items():
         count = min(count, args.frames or count)
         frames = data.video_sequence(name, count, start)
@@ -116,17 +136,27 @@ def main() -> None:
             print(name, tool, flush=True)
             entry["curves"][tool] = run_hybrid(frames, hybrid.TOOL_NAMES[tool], QUALITIES)
         print(name, "half resolution at low rate", flush=True)
-        entry["low_rate"] = {tool: run_hybrid(frames, hybrid.TOOL_NAMES[tool], LOW_QUALITIES + QUALITIES[:2])
-                             for tool in ("classic", "half resolution")}  # fmt: skip
+        entry["low_rate"] = {
+            tool: run_hybrid(frames, hybrid.TOOL_NAMES[tool], LOW_QUALITIES + QUALITIES[:2])
+            for tool in ("classic", "half resolution")
+        }
         curves = entry["curves"]
         entry["bd_rate_vs_classic"] = {
-            tool: {"psnr_yuv": bd(curves["classic"], curves[tool]), "psnr_y": bd(curves["classic"], curves[tool], "psnr_y")}
-            for tool in args.tools if tool != "classic"
-        }  # fmt: skip
+            tool: {
+                "psnr_yuv": bd(curves["classic"], curves[tool]),
+                "psnr_y": bd(curves["classic"], curves[tool], "psnr_y"),
+            }
+            for tool in args.tools
+            if tool != "classic"
+        }
         entry["bd_rate_classic_vs"] = {
-            label: {"psnr_yuv": bd(curves[label], curves["classic"]), "psnr_y": bd(curves[label], curves["classic"], "psnr_y")}
-            for label in curves if label.startswith("x26")
-        }  # fmt: skip
+            label: {
+                "psnr_yuv": bd(curves[label], curves["classic"]),
+                "psnr_y": bd(curves[label], curves["classic"], "psnr_y"),
+            }
+            for label in curves
+            if label.startswith("x26")
+        }
         entry["bd_rate_half_resolution_low_rate"] = bd(
             entry["low_rate"]["classic"], entry["low_rate"]["half resolution"]
         )
@@ -190,11 +220,16 @@ def all_intra(args) -> None:
                 flush=True,
             )
         entry["all_intra"] = {
-            "frames": [start + n for n in picked], "curves": curves,
-            "bd_rate_vs_classic": {tool: {"psnr_yuv": bd(curves["classic"], curves[tool]),
-                                          "psnr_y": bd(curves["classic"], curves[tool], "psnr_y")}
-                                   for tool in INTRA_TOOLS[1:]},
-        }  # fmt: skip
+            "frames": [start + n for n in picked],
+            "curves": curves,
+            "bd_rate_vs_classic": {
+                tool: {
+                    "psnr_yuv": bd(curves["classic"], curves[tool]),
+                    "psnr_y": bd(curves["classic"], curves[tool], "psnr_y"),
+                }
+                for tool in INTRA_TOOLS[1:]
+            },
+        }
         print(name, entry["all_intra"]["bd_rate_vs_classic"], flush=True)
         Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
 
@@ -209,8 +244,10 @@ def merge(args) -> None:
             entry["curves"][tool] = run_hybrid(frames, hybrid.TOOL_NAMES[tool], QUALITIES)
             if tool != "classic":
                 curves = entry["curves"]
-                entry["bd_rate_vs_classic"][tool] = {"psnr_yuv": bd(curves["classic"], curves[tool]),
-                                                     "psnr_y": bd(curves["classic"], curves[tool], "psnr_y")}  # fmt: skip
+                entry["bd_rate_vs_classic"][tool] = {
+                    "psnr_yuv": bd(curves["classic"], curves[tool]),
+                    "psnr_y": bd(curves["classic"], curves[tool], "psnr_y"),
+                }
         Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps({n: e["bd_rate_vs_classic"] for n, e in out["sequences"].items()}, indent=1))
 

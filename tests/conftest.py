@@ -119,9 +119,11 @@ def move(box, control: str, value):
     box.controls[control].value = value
     after = rendered(box)
     same_pixels = (
-        before[0] is not None and after[0] is not None and before[0].shape == after[0].shape
+        before[0] is not None
+        and after[0] is not None
+        and before[0].shape == after[0].shape
         and np.array_equal(before[0], after[0])
-    )  # fmt: skip
+    )
     assert not (same_pixels and before[1] == after[1]), f"moving {control!r} changed nothing shown"
     return before, after
 

@@ -29,19 +29,30 @@ def test_every_chapter_has_an_assignment_with_its_star_exercises():
         questions = [r for r in raws if r.startswith("# BEGIN QUESTION")]
         assert len(questions) == len(stars) >= 3, lesson.name
         assert raws.count("# BEGIN TESTS") == len(stars)
-        hidden = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("# HIDDEN")]
+        hidden = [
+            c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("# HIDDEN")
+        ]
         assert len(hidden) >= len(stars), f"{lesson.name}: a question without hidden tests"
-        assert f"exercises/{lesson.stem}.ipynb" in text, f"{lesson.name} does not link its assignment"
+        assert f"exercises/{lesson.stem}.ipynb" in text, (
+            f"{lesson.name} does not link its assignment"
+        )
 
 
 def test_cutting_a_block_by_its_imports_and_final_asserts():
-    code = "import numpy as np\nx = np.arange(3)\ny = x.sum()\nassert y == 3\nassert x.shape == (3,)\n"
+    code = (
+        "import numpy as np\nx = np.arange(3)\ny = x.sum()\nassert y == 3\nassert x.shape == (3,)\n"
+    )
     given, solution, public, hidden = ma.split_block(code, "t")
     assert given == "import numpy as np\n"
     assert solution == "x = np.arange(3)\ny = x.sum()\n"
     assert public == ["assert y == 3"] and hidden == ["assert x.shape == (3,)"]
     marked = "a = 1\n# BEGIN SOLUTION\nb = a + 1\n# END SOLUTION\n# TESTS\nassert b == 2\n# HIDDEN TESTS\nassert b > a\n"
-    assert ma.split_block(marked, "t") == ("a = 1\n", "b = a + 1\n", ["assert b == 2"], ["assert b > a"])
+    assert ma.split_block(marked, "t") == (
+        "a = 1\n",
+        "b = a + 1\n",
+        ["assert b == 2"],
+        ["assert b > a"],
+    )
     with pytest.raises(ValueError, match="no final assert"):
         ma.split_block("import numpy\nfor i in range(3):\n    assert i < 3\n", "t")
     with pytest.raises(ValueError, match="# TESTS"):
@@ -97,7 +108,9 @@ def test_an_otter_round_trip_grades_the_solution_full_and_the_blank_zero(tmp_pat
     assert ma.assign(out) == 0
     student = nbformat.read(out / "42_tiny" / "student" / "42_tiny.ipynb", as_version=4)
     text = "\n".join(c.source for c in student.cells)
-    assert "int(np.add(2, 3))" not in text and "isinstance(total, int)" not in text  # no solution, no hidden test
+    assert (
+        "int(np.add(2, 3))" not in text and "isinstance(total, int)" not in text
+    )  # no solution, no hidden test
     assert 'grader.check("q1")' in text
     archive = out / "42_tiny" / "autograder" / "42_tiny-autograder.zip"
     full = ma.scores(archive, out / "42_tiny" / "autograder" / "42_tiny.ipynb")

@@ -176,7 +176,9 @@ def test_shipped_checkpoints_round_trip(name):
 def test_minnen_models_come_from_compressai_only():
     with pytest.raises(ValueError, match="unknown architecture"):
         autoencoder.load_pretrained("mbt2018", 3)
-    if "mbt2018-mean" not in SHIPPED:  # shipped since issue 19; a checkout without its weights refuses
+    if (
+        "mbt2018-mean" not in SHIPPED
+    ):  # shipped since issue 19; a checkout without its weights refuses
         with pytest.raises(registry.WeightsError, match="shipped"):
             autoencoder.load_pretrained("mbt2018-mean", 3)
     with pytest.raises(ValueError, match="unknown model"):

@@ -21,8 +21,10 @@ def test_links_stay_inside_the_book_or_go_to_the_repository(tmp_path):
     (stage / "notebooks" / "04_autoencoder_codecs.ipynb").write_text("{}")
     staged = stage / "lessons" / "04_autoencoder_codecs.md"
     source = ROOT / "lessons" / "04_autoencoder_codecs.md"
-    text = ("[chapter](../notebooks/04_autoencoder_codecs.ipynb) [key](../exercises/04_autoencoder_codecs.ipynb) "
-            "[web](https://example.org/x) [here](#top) [readme](../README.md#graded-exercises)")  # fmt: skip
+    text = (
+        "[chapter](../notebooks/04_autoencoder_codecs.ipynb) [key](../exercises/04_autoencoder_codecs.ipynb) "
+        "[web](https://example.org/x) [here](#top) [readme](../README.md#graded-exercises)"
+    )
     out = build_book.rewrite_links(text, source, staged, stage, config)
     assert "[chapter](../notebooks/04_autoencoder_codecs.ipynb)" in out  # a page of the book
     blob = f"{config['repository']}/blob/{config['branch']}/"

@@ -30,9 +30,11 @@ class TinyNet(torch.nn.Module):
         super().__init__()
         torch.manual_seed(0)
         self.features = torch.nn.Sequential(
-            torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.ReLU(),
-            torch.nn.Conv2d(8, 6, 3, stride=2, padding=1), torch.nn.ReLU(),
-        )  # fmt: skip
+            torch.nn.Conv2d(3, 8, 3, stride=2, padding=1),
+            torch.nn.ReLU(),
+            torch.nn.Conv2d(8, 6, 3, stride=2, padding=1),
+            torch.nn.ReLU(),
+        )
         self.fc = torch.nn.Linear(6, 5)
 
     def forward(self, x):

@@ -132,8 +132,10 @@ def test_relu_approximations_are_exact_with_every_band_and_asm_beats_direct():
     torch.testing.assert_close(exact, cd.to_coefficients(F.relu(cd.to_pixels(coefficients))))
     for relu in (cd.relu_direct, cd.relu_asm):
         torch.testing.assert_close(relu(coefficients, 15), exact, atol=1e-12, rtol=0)
-    errors = {name: [float((f(coefficients, k) - exact).pow(2).mean()) for k in range(2, 14)]
-              for name, f in (("direct", cd.relu_direct), ("asm", cd.relu_asm))}  # fmt: skip
+    errors = {
+        name: [float((f(coefficients, k) - exact).pow(2).mean()) for k in range(2, 14)]
+        for name, f in (("direct", cd.relu_direct), ("asm", cd.relu_asm))
+    }
     assert all(a < d for a, d in zip(errors["asm"], errors["direct"]))
 
 
@@ -309,20 +311,28 @@ def test_load_pretrained_names_what_is_shipped():
         cd.load_pretrained("resnet-dct")
     with pytest.raises(ValueError, match="every quality"):
         cd.load_pretrained("dct-lite0", quality=3)
-    assert {"compressed_domain/dct-lite0", "compressed_domain/latent-lite0",
-            "compressed_domain/digits-resnet"} <= set(registry.shipped("compressed_domain"))  # fmt: skip
+    assert {
+        "compressed_domain/dct-lite0",
+        "compressed_domain/latent-lite0",
+        "compressed_domain/digits-resnet",
+    } <= set(registry.shipped("compressed_domain"))
 
 
 def test_adapter_recipe_trains_and_resumes(monkeypatch, tmp_path, smooth_photo):
     from helpers import config
+    from helpers.recipes import compressed_domain as recipes_cd
 
     monkeypatch.setattr(config, "cache_dir", lambda: tmp_path)
     photos = [np.concatenate([smooth_photo] * 5, 0)[:, :, :].repeat(4, 1)[:240, :240]]
-    monkeypatch.setattr(cd, "training_photos", lambda seed=0: photos)
+    monkeypatch.setattr(recipes_cd, "training_photos", lambda seed=0: photos)
     path = tmp_path / "dct.pt"
-    history = cd.adapter_recipe("dct", 2, path, batch_size=2, crops_per_image=2, progress=False)
+    history = recipes_cd.adapter_recipe(
+        "dct", 2, path, batch_size=2, crops_per_image=2, progress=False
+    )
     assert history.steps[-1] == 2 and {"feature_mse", "kd", "gates_on"} <= set(history.records[-1])
-    again = cd.adapter_recipe("dct", 3, path, batch_size=2, crops_per_image=2, progress=False)
+    again = recipes_cd.adapter_recipe(
+        "dct", 3, path, batch_size=2, crops_per_image=2, progress=False
+    )
     assert again.start_step == 2 and again.steps[-1] == 3
     assert (tmp_path / "ch8_distillation_2_0.pt").is_file()
 
@@ -339,9 +349,11 @@ def test_bytes_to_logits_paths(smooth_photo):
 
     codec = autoencoder.load_pretrained("bmshj2018-hyperprior", 4).to("cpu")
     paths = cd.bytes_to_logits_paths(
-        cam.load_classifier("efficientnet-lite0"), cd.load_pretrained("dct-lite0"),
-        cd.load_pretrained("latent-lite0"), codec,
-    )  # fmt: skip
+        cam.load_classifier("efficientnet-lite0"),
+        cd.load_pretrained("dct-lite0"),
+        cd.load_pretrained("latent-lite0"),
+        codec,
+    )
     photo = cd.center_crop(smooth_photo)
     files = {"jpeg": _jpeg(photo), "hyperprior": autoencoder.compress(codec, photo)}
     assert len(paths) == 6

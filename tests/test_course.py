@@ -48,8 +48,12 @@ def test_the_setting_makes_the_package_spec_and_the_badges():
 def _run_setup(cwd: Path, env: dict | None = None) -> str:
     done = subprocess.run(
         [sys.executable, "-c", sync_course.setup_source()],
-        cwd=cwd, capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1, done.stdout  # one line, whatever the place

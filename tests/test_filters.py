@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import data, filters, images, jpeg, metrics
+from helpers import data, filters, fixedpoint, images, jpeg, metrics
 
 
 def _blocky(size=32, seed=0):
@@ -156,11 +156,8 @@ def test_the_integer_filter_matches_its_float_model_and_itself_on_every_path():
     assert out.shape == grey.shape and out.dtype == np.uint8
     assert np.abs(out.astype(int) - float_out).max() <= 1
     assert (out != float_out).mean() < 0.01
-    integer.path = "numpy"
-    try:
+    with fixedpoint.integer_path("numpy"):
         assert np.array_equal(integer.filter_luma(decoded, 20), out)
-    finally:
-        integer.path = "torch"
     with pytest.raises(ValueError, match="uint8"):
         integer.filter_luma(decoded.astype(float), 20)
     with pytest.raises(ValueError, match="quality"):

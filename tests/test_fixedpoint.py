@@ -14,10 +14,13 @@ def _random_network(seed: int = 0) -> torch.nn.Sequential:
     from compressai.layers import GDN
 
     net = torch.nn.Sequential(
-        torch.nn.ConvTranspose2d(4, 6, 5, 2, 2, 1), GDN(6, inverse=True), torch.nn.ReLU(),
-        torch.nn.Conv2d(6, 5, 3, 1, 1), torch.nn.LeakyReLU(0.01),
+        torch.nn.ConvTranspose2d(4, 6, 5, 2, 2, 1),
+        GDN(6, inverse=True),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(6, 5, 3, 1, 1),
+        torch.nn.LeakyReLU(0.01),
         torch.nn.Conv2d(5, 3, 5, 2, 2),
-    )  # fmt: skip
+    )
     with torch.no_grad():
         for module in net:
             if isinstance(module, GDN):  # a non-trivial gamma (compressai starts at 0.1 I)
@@ -101,10 +104,15 @@ def test_integer_hyperprior_indexes_match_the_float_model_almost_everywhere():
     assert agree > 0.995, (
         agree
     )  # the rest sit within rounding of a table boundary: a rate cost only
-    model.path = "numpy"
-    assert np.array_equal(model.entropy_parameters(symbols)[0], integer_indexes)
+    with fixedpoint.integer_path("numpy"):
+        assert model.path == "numpy"
+        assert np.array_equal(model.entropy_parameters(symbols)[0], integer_indexes)
+    assert model.path == "torch"  # the switch ends with its block
     with pytest.raises(ValueError, match="path"):
-        model.path = "float"
+        with fixedpoint.integer_path("float"):
+            pass
+    with pytest.raises(AttributeError):
+        model.path = "numpy"  # no object holds a path of its own
 
 
 def test_a_mean_scale_hyperprior_gets_an_integer_decoder_too():
@@ -120,6 +128,6 @@ def test_a_mean_scale_hyperprior_gets_an_integer_decoder_too():
     crop = skimage.data.coffee()[:64, :128]
     data = autoencoder.compress(integer, crop)
     decoded = autoencoder.decompress(integer, data)
-    integer.path = "numpy"
-    assert np.array_equal(autoencoder.decompress(integer, data), decoded)
+    with fixedpoint.integer_path("numpy"):
+        assert np.array_equal(autoencoder.decompress(integer, data), decoded)
     assert autoencoder.model_kind(integer) == "integer-mean-scale"

@@ -27,8 +27,11 @@ def test_a_golden_file_decodes_to_its_recorded_pixels(name, configuration):
     assert golden.pixel_digest(pixels) == golden.golden_files()[name]["sha256"]
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU on this machine: the CUDA decode "
-                    "of the golden files runs where one is present (scripts/gpu_checks.py)")  # fmt: skip
+@pytest.mark.skipif(
+    not torch.cuda.is_available(),
+    reason="no GPU on this machine: the CUDA decode "
+    "of the golden files runs where one is present (scripts/gpu_checks.py)",
+)
 @pytest.mark.parametrize("name", FILES)
 def test_a_golden_file_decodes_to_its_recorded_pixels_on_a_gpu(name):
     pixels = golden.decode(name, golden.configurations()["torch, cuda"])

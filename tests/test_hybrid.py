@@ -12,9 +12,11 @@ from helpers.video.toy import BitWriter, write_blocks
 
 
 def _crop(frames, top=32, left=48, height=48, width=64):
-    return {"y": frames["y"][:, top : top + height, left : left + width],
-            "u": frames["u"][:, top // 2 : (top + height) // 2, left // 2 : (left + width) // 2],
-            "v": frames["v"][:, top // 2 : (top + height) // 2, left // 2 : (left + width) // 2]}  # fmt: skip
+    return {
+        "y": frames["y"][:, top : top + height, left : left + width],
+        "u": frames["u"][:, top // 2 : (top + height) // 2, left // 2 : (left + width) // 2],
+        "v": frames["v"][:, top // 2 : (top + height) // 2, left // 2 : (left + width) // 2],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -206,8 +208,10 @@ def test_sequences_and_the_old_foreman_file(video_dir):
         data.video_sequence("akiyo")
 
 
-@pytest.mark.skipif(not reference_codecs.available(), reason="ffmpeg with libx264/libx265 is not installed "
-                    "(apt-get install ffmpeg)")  # fmt: skip
+@pytest.mark.skipif(
+    not reference_codecs.available(),
+    reason="ffmpeg with libx264/libx265 is not installed (apt-get install ffmpeg)",
+)
 @pytest.mark.parametrize("codec", ["x264", "x265"])
 def test_reference_codecs_round_trip(foreman, codec):
     low = reference_codecs.code(foreman, codec, 40)

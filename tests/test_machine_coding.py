@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from skimage import data as skdata
 
-from helpers import jpeg, registry, standard_codecs
+from helpers import jpeg, recipes, registry, standard_codecs
 from helpers import machine_coding as mc
 
 
@@ -117,9 +117,9 @@ def test_bad_input_gets_a_clear_error(photos):
     with pytest.raises(ValueError, match="cannot decode"):
         mc.decode(b"\xff\xd8\xff" + bytes(30))  # a damaged JPEG: an error, not a crash
     with pytest.raises(ValueError, match="proxy must be"):
-        mc.npp_recipe("jpeg", 1, "unused.pt", proxy="bpg")
+        recipes.npp_recipe("jpeg", 1, "unused.pt", proxy="bpg")
     with pytest.raises(ValueError, match="imitates JPEG only"):
-        mc.npp_recipe("heif", 1, "unused.pt", proxy="diffjpeg")
+        recipes.npp_recipe("heif", 1, "unused.pt", proxy="diffjpeg")
 
 
 @pytest.mark.parametrize("codec", ["jpeg", "heif"])
@@ -183,7 +183,7 @@ def _crops(photos):
 
 def test_npp_recipe_trains_and_resumes(photos, tmp_path):
     path = tmp_path / "npp.pt"
-    history = mc.npp_recipe("jpeg", 2, path, batch_size=2, progress=False, data=_crops(photos))
+    history = recipes.npp_recipe("jpeg", 2, path, batch_size=2, progress=False, data=_crops(photos))
     assert history.steps[-1] == 2 and {"bpp", "kd", "mse_pre"} <= set(history.records[-1])
     npp = mc.load_npp(path)
     assert npp.adaptive and npp.codec == "jpeg"
@@ -192,10 +192,12 @@ def test_npp_recipe_trains_and_resumes(photos, tmp_path):
     curve = state["extra"]["codec_curve"]  # the codec alone: the normalizers of the relative loss
     assert curve["bpp"] == sorted(curve["bpp"]) and len(curve["quality"]) == len(curve["kd"]) >= 2
     assert {"relative_rate", "relative_kd"} <= set(history.records[-1])
-    again = mc.npp_recipe("jpeg", 3, path, batch_size=2, progress=False, data=_crops(photos))
+    again = recipes.npp_recipe("jpeg", 3, path, batch_size=2, progress=False, data=_crops(photos))
     assert again.start_step == 2 and again.steps[-1] == 3
     single = tmp_path / "q20.pt"
-    mc.npp_recipe("jpeg", 1, single, quality=20, batch_size=2, progress=False, data=_crops(photos))
+    recipes.npp_recipe(
+        "jpeg", 1, single, quality=20, batch_size=2, progress=False, data=_crops(photos)
+    )
     assert mc.load_npp(single).quality == 20 and not mc.load_npp(single).adaptive
 
 
@@ -203,8 +205,17 @@ def test_proxy_recipe_follows_the_codecs_rate(photos, tmp_path):
     from helpers import autoencoder
 
     path = tmp_path / "proxy.pt"
-    history = mc.proxy_recipe("jpeg", 1, path, qualities=(20,), batch_size=2, crop_size=32,
-                              rate_control=0.5, progress=False, data=_crops(photos))  # fmt: skip
+    history = recipes.proxy_recipe(
+        "jpeg",
+        1,
+        path,
+        qualities=(20,),
+        batch_size=2,
+        crop_size=32,
+        rate_control=0.5,
+        progress=False,
+        data=_crops(photos),
+    )
     record = history.records[-1]
     assert {"bpp_q20", "codec_bpp_q20", "psnr_q20", "lambda_q20"} <= set(record)
     # one step of the rate control: lambda_1 = lambda_0 (R_codec / R_proxy)^0.5, lambda_0 being the
@@ -215,8 +226,16 @@ def test_proxy_recipe_follows_the_codecs_rate(photos, tmp_path):
     proxy = mc.load_proxy(path)
     assert proxy.qualities == (20,) and proxy.codec == "jpeg"
     npp_path = tmp_path / "npp_learned.pt"
-    mc.npp_recipe("jpeg", 1, npp_path, proxy="learned", proxy_path=path, batch_size=2,
-                  progress=False, data=_crops(photos))  # fmt: skip
+    recipes.npp_recipe(
+        "jpeg",
+        1,
+        npp_path,
+        proxy="learned",
+        proxy_path=path,
+        batch_size=2,
+        progress=False,
+        data=_crops(photos),
+    )
     assert mc.load_npp(npp_path).codec == "jpeg"
 
 
@@ -240,8 +259,10 @@ def test_rate_accuracy_on_real_files(photos):
 def test_pareto_and_bd_rate_at_equal_accuracy():
     rates, scores = mc.pareto(np.array([1.0, 2.0, 1.5, 3.0]), np.array([50, 70, 40, 69]))
     assert list(rates) == [1.0, 2.0] and list(scores) == [50, 70]
-    anchor = [{"bpp": b, "m": {"agreement": a}} for b, a in
-              ((0.4, 0.5), (0.6, 0.65), (0.9, 0.75), (1.4, 0.82), (2.5, 0.88))]  # fmt: skip
+    anchor = [
+        {"bpp": b, "m": {"agreement": a}}
+        for b, a in ((0.4, 0.5), (0.6, 0.65), (0.9, 0.75), (1.4, 0.82), (2.5, 0.88))
+    ]
     test = [{"bpp": r["bpp"] * 0.8, "m": r["m"]} for r in anchor]
     result = mc.bd_rate_accuracy(anchor, test, "m")
     assert result["bd_rate"] == pytest.approx(-20.0, abs=1e-6)
@@ -280,7 +301,7 @@ def test_codec_curve_and_its_interpolation(photos):
     curve = mc.codec_curve("jpeg", crops, logits, [5, 50, 90], toy)
     assert curve["bpp"] == sorted(curve["bpp"]) and curve["quality"] == [5.0, 50.0, 90.0]
     assert curve["kd"][0] > curve["kd"][-1] >= 0  # coarser files move the machine further
-    bpp, kd = mc._curve_at(curve, torch.tensor([5.0, 50.0, 27.5]))
+    bpp, kd = mc.curve_at(curve, torch.tensor([5.0, 50.0, 27.5]))
     assert bpp[:2].tolist() == pytest.approx(curve["bpp"][:2], rel=1e-6)
     assert bpp[2] == pytest.approx(np.sqrt(curve["bpp"][0] * curve["bpp"][1]), rel=1e-5)
     assert kd[1] == pytest.approx(max(curve["kd"][1], 1e-6), rel=1e-5)

@@ -58,7 +58,7 @@ def test_round_trip_is_bit_exact_and_the_file_is_near_its_ideal_length(tiny, sha
 
 def test_bits_by_step_adds_up_and_counts_every_subpixel_once(tiny):
     image = _photo_like(45, 70)
-    rows = multiscale.bits_by_step(tiny, multiscale._as_values(tiny, image))
+    rows = multiscale.bits_by_step(tiny, multiscale.image_values(tiny, image))
     assert sum(r["subpixels"] for r in rows) == image.size
     assert rows[-1]["step"] == "base" and rows[-1]["bits"] == 8 * rows[-1]["subpixels"]
     assert [r["step"] for r in rows[:3]] == list(multiscale.STEPS)
@@ -85,7 +85,7 @@ def test_the_loss_is_bits_and_training_lowers_it():
 def test_colour_coupling_uses_only_earlier_channels(tiny):
     """G's distribution may depend on R, B's on R and G; R's on neither (the decoder reads R first)."""
     image = _photo_like(32, 32)
-    x = multiscale._as_values(tiny, image)
+    x = multiscale.image_values(tiny, image)
     parts = multiscale.polyphase(x)
     with torch.no_grad():
         params, coefficients = tiny.step_parameters(0, multiscale.step_inputs(parts, 0))

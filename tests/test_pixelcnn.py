@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import data, pixelcnn
+from helpers import data, fixedpoint, pixelcnn
 
 
 def _gradient_of_output(model, position, size=8):
@@ -196,8 +196,9 @@ def test_bits_loss_is_the_mean_of_the_bits_map():
     )
 
 
-@pytest.mark.parametrize("name,top,left", [("kodim23", 200, 300), ("kodim05", 200, 300),
-                                           ("kodim20", 300, 400)])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,top,left", [("kodim23", 200, 300), ("kodim05", 200, 300), ("kodim20", 300, 400)]
+)
 def test_real_kodak_crops_round_trip_within_one_percent(kodak_dir, name, top, left):
     """Three real crops (16 x 16 here; 32-64 px crops are in helpers/reference/lossless_kodak.json)."""
     from helpers import data
@@ -240,11 +241,8 @@ def test_the_integer_pixelcnn_agrees_with_itself_everywhere_and_with_the_float_m
         assert np.array_equal(integer.row_counts(u, row, above), counts[:, row])
     assert np.array_equal(integer.row_counts(u, 9, above, column=5), counts[:, 9, 5])
     small = integer.counts(crop[:12, :12])
-    integer.path = "numpy"
-    try:
+    with fixedpoint.integer_path("numpy"):
         assert np.array_equal(integer.counts(crop[:12, :12]), small)
-    finally:
-        integer.path = "torch"
     float_bits = pixelcnn.bits_per_subpixel(integer.model, crop)
     integer_bits = pixelcnn.integer_bits_per_subpixel(integer, crop)
     assert abs(integer_bits / float_bits - 1) < 0.02, (integer_bits, float_bits)

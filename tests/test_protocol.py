@@ -32,20 +32,37 @@ def _coders():
     scales = multiscale.build_model(hidden=8, blocks=1, mixtures=2).eval()
     return {
         "jpeg": (lambda x: jpeg.encode(x, 75), jpeg.decode, jpeg.JPEGError, False),
-        "pixelcnn": (lambda x: pixelcnn.compress(pixel_model, x),
-                     lambda d: pixelcnn.decompress(pixel_model, d), pixelcnn.PixelCNNStreamError, True),
-        "multiscale": (lambda x: multiscale.compress(scales, x),
-                       lambda d: multiscale.decompress(scales, d), multiscale.MultiscaleStreamError, True),
-        "hyperprior": (lambda x: autoencoder.compress(hyper, x),
-                       lambda d: autoencoder.decompress(hyper, d),
-                       autoencoder.AutoencoderStreamError, False),
-        "factorized": (lambda x: autoencoder.compress(factorized, x),
-                       lambda d: autoencoder.decompress(factorized, d),
-                       autoencoder.AutoencoderStreamError, False),
-        "roi-learned": (lambda x: roi.learned.compress(hyper, x, np.ones(x.shape[:2], np.float32)),
-                        lambda d: roi.learned.decompress(hyper, d),
-                        roi.learned.LearnedROIStreamError, False),
-    }  # fmt: skip
+        "pixelcnn": (
+            lambda x: pixelcnn.compress(pixel_model, x),
+            lambda d: pixelcnn.decompress(pixel_model, d),
+            pixelcnn.PixelCNNStreamError,
+            True,
+        ),
+        "multiscale": (
+            lambda x: multiscale.compress(scales, x),
+            lambda d: multiscale.decompress(scales, d),
+            multiscale.MultiscaleStreamError,
+            True,
+        ),
+        "hyperprior": (
+            lambda x: autoencoder.compress(hyper, x),
+            lambda d: autoencoder.decompress(hyper, d),
+            autoencoder.AutoencoderStreamError,
+            False,
+        ),
+        "factorized": (
+            lambda x: autoencoder.compress(factorized, x),
+            lambda d: autoencoder.decompress(factorized, d),
+            autoencoder.AutoencoderStreamError,
+            False,
+        ),
+        "roi-learned": (
+            lambda x: roi.learned.compress(hyper, x, np.ones(x.shape[:2], np.float32)),
+            lambda d: roi.learned.decompress(hyper, d),
+            roi.learned.LearnedROIStreamError,
+            False,
+        ),
+    }
 
 
 CODERS = _coders()
@@ -81,12 +98,31 @@ def test_video_decodes_from_the_bytes_alone_and_refuses_odd_sizes():
         video.decode(analysis.data[:-1])
 
 
+def test_hybrid_video_decodes_from_the_bytes_alone_and_refuses_damage():
+    from helpers.video import hybrid
+
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 256, (2, 16, 32), dtype=np.uint8)
+    frames = {"y": y, "u": y[:, ::2, ::2], "v": y[:, 1::2, 1::2]}
+    analysis = hybrid.analyze(frames, 30, hybrid.Tools())
+    decoded = hybrid.decode(analysis.data)
+    for plane in "yuv":
+        np.testing.assert_array_equal(decoded[plane], analysis.decoded[plane])
+    data = analysis.data
+    for bad in (data[: len(data) // 2], b"", b"\x89PNG\r\n\x1a\n" + data[8:], data + b"\x00"):
+        with pytest.raises(hybrid.HybridStreamError):
+            hybrid.decode(bad)
+
+
 def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
     """A few hundred damaged files per decoder (benchmarks/bench_fuzz.py runs 2,000)."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "fuzz_decoders.py"), "--count", "120"],
-        capture_output=True, text=True, timeout=900, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, (
         f"a decoder crashed (exit {result.returncode}): {result.stderr[-2000:]}"
     )
@@ -99,6 +135,7 @@ def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
         "autoencoder-factorized",
         "roi-learned",
         "video",
+        "video-hybrid",
     }
     for summary in summaries:
         assert not summary["failures"], summary

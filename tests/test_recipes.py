@@ -12,15 +12,42 @@ from helpers import recipes
 def test_autoencoder_recipe_runs_checkpoints_and_resumes_from_the_command_line(bsds_dir, tmp_path):
     path = tmp_path / "codec.pt"
     history = recipes.autoencoder_recipe(
-        "bmshj2018-factorized", 3, path, lmbda=0.01, crop_size=32, batch_size=2, N=8, M=8,
+        "bmshj2018-factorized",
+        3,
+        path,
+        lmbda=0.01,
+        crop_size=32,
+        batch_size=2,
+        N=8,
+        M=8,
         progress=False,
-    )  # fmt: skip
+    )
     assert history.steps[-1] == 3 and math.isfinite(history.records[-1]["bpp"])
     state = torch.load(path, weights_only=True)
     assert state["step"] == 3 and state["extra"]["lmbda"] == 0.01
-    recipes.main(["autoencoder", "--name", "bmshj2018-factorized", "--steps", "4", "--out", str(path),
-                  "--lmbda", "0.01", "--crop-size", "32", "--batch-size", "2", "--N", "8", "--M", "8",
-                  "--threads", "1"])  # fmt: skip
+    recipes.main(
+        [
+            "autoencoder",
+            "--name",
+            "bmshj2018-factorized",
+            "--steps",
+            "4",
+            "--out",
+            str(path),
+            "--lmbda",
+            "0.01",
+            "--crop-size",
+            "32",
+            "--batch-size",
+            "2",
+            "--N",
+            "8",
+            "--M",
+            "8",
+            "--threads",
+            "1",
+        ]
+    )
     assert torch.load(path, weights_only=True)["step"] == 4
 
 
@@ -38,15 +65,43 @@ def test_pixelcnn_recipe_lowers_the_bits(bsds_dir, tmp_path):
 def test_multiscale_recipe_trains_on_shrunk_photos_and_resumes(bsds_dir, tmp_path):
     path = tmp_path / "multiscale.pt"
     history = recipes.multiscale_recipe(
-        "multiscale", 3, path, crop_size=32, batch_size=2, hidden=8, blocks=1, mixtures=2,
-        training_data="bsds500", progress=False,
-    )  # fmt: skip
+        "multiscale",
+        3,
+        path,
+        crop_size=32,
+        batch_size=2,
+        hidden=8,
+        blocks=1,
+        mixtures=2,
+        training_data="bsds500",
+        progress=False,
+    )
     assert history.steps[-1] == 3 and 0 < history.last("loss", 1) < 16
     state = torch.load(path, weights_only=True)
     assert state["extra"]["blocks"] == 1 and "shrunk" in state["extra"]["data"]
-    recipes.main(["multiscale", "--steps", "4", "--out", str(path), "--crop-size", "32",
-                  "--batch-size", "2", "--hidden", "8", "--blocks", "1", "--mixtures", "2",
-                  "--training-data", "bsds500", "--threads", "1"])  # fmt: skip
+    recipes.main(
+        [
+            "multiscale",
+            "--steps",
+            "4",
+            "--out",
+            str(path),
+            "--crop-size",
+            "32",
+            "--batch-size",
+            "2",
+            "--hidden",
+            "8",
+            "--blocks",
+            "1",
+            "--mixtures",
+            "2",
+            "--training-data",
+            "bsds500",
+            "--threads",
+            "1",
+        ]
+    )
     assert torch.load(path, weights_only=True)["step"] == 4
     with pytest.raises(ValueError, match="training_data"):
         recipes.multiscale_recipe("multiscale", 1, path, training_data="kodak")
@@ -68,8 +123,18 @@ def test_downscaled_photos_shrink_each_photo_once_and_drop_small_ones():
 def test_filter_recipe_runs_and_caches_its_pairs(bsds_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
     path = tmp_path / "filter.pt"
-    history = recipes.filter_recipe("dncnn", 4, path, crop_size=32, batch_size=2, max_images=2,
-                                    qualities=(10,), progress=False, features=8, depth=3)  # fmt: skip
+    history = recipes.filter_recipe(
+        "dncnn",
+        4,
+        path,
+        crop_size=32,
+        batch_size=2,
+        max_images=2,
+        qualities=(10,),
+        progress=False,
+        features=8,
+        depth=3,
+    )
     assert history.steps[-1] == 4 and path.is_file()
     state = torch.load(path, map_location="cpu", weights_only=True)
     assert state["extra"]["sizes"] == {"features": 8, "depth": 3}

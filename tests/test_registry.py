@@ -19,8 +19,19 @@ from helpers import (
 )
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "helpers" / "weights"
-REQUIRED = {"file", "family", "name", "quality", "build", "status", "data", "steps", "command",
-            "sha256", "bytes"}  # fmt: skip
+REQUIRED = {
+    "file",
+    "family",
+    "name",
+    "quality",
+    "build",
+    "status",
+    "data",
+    "steps",
+    "command",
+    "sha256",
+    "bytes",
+}
 
 
 def test_manifest_matches_the_files():
@@ -78,8 +89,16 @@ def test_ship_writes_the_file_and_its_checked_entry(tmp_path, monkeypatch):
     monkeypatch.setattr(registry, "_weights_dir", lambda: folder)
     registry.manifest.cache_clear()
     try:
-        found = registry.ship({"model": {"w": torch.ones(2)}}, "toy.pt", "toy", "one", build={},
-                              data="none", steps=1, command="test")  # fmt: skip
+        found = registry.ship(
+            {"model": {"w": torch.ones(2)}},
+            "toy.pt",
+            "toy",
+            "one",
+            build={},
+            data="none",
+            steps=1,
+            command="test",
+        )
         assert found["status"] == "shipped" and found["bytes"] == (folder / "toy.pt").stat().st_size
         assert registry.shipped("toy") == ["toy/one"]
         assert torch.equal(
@@ -87,3 +106,85 @@ def test_ship_writes_the_file_and_its_checked_entry(tmp_path, monkeypatch):
         )
     finally:
         registry.manifest.cache_clear()
+
+
+@pytest.fixture
+def installed(tmp_path, monkeypatch):
+    """The installed package's view: a weights folder with MANIFEST.json only, an empty cache."""
+    folder = tmp_path / "package-weights"
+    folder.mkdir()
+    (folder / "MANIFEST.json").write_text((WEIGHTS / "MANIFEST.json").read_text())
+    monkeypatch.setattr(registry, "_weights_dir", lambda: folder)
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    registry.manifest.cache_clear()
+    yield tmp_path
+    registry.manifest.cache_clear()
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A local HTTP mirror of a folder (tmp_path / "mirror"), as a class server would be."""
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_installed_package_downloads_its_weights_once(installed, mirror, monkeypatch):
+    folder, url = mirror
+    entry = registry.entry("filters", "conditioned")
+    (folder / entry["file"]).write_bytes((WEIGHTS / entry["file"]).read_bytes())
+    monkeypatch.setenv("WORKBENCH_WEIGHTS_URL", url)
+    path = registry.weights_path("filters", "conditioned")
+    assert path == installed / "cache" / "weights" / entry["file"]
+    assert not filters.load_pretrained("conditioned").training
+    (folder / entry["file"]).unlink()  # the second load reads the cache, not the mirror
+    assert registry.weights_path("filters", "conditioned") == path
+
+
+def test_a_wrong_download_is_refused_and_not_kept(installed, mirror, monkeypatch):
+    folder, url = mirror
+    entry = registry.entry("filters", "conditioned")
+    (folder / entry["file"]).write_bytes(b"not the weights")
+    monkeypatch.setenv("WORKBENCH_WEIGHTS_URL", url)
+    with pytest.raises(registry.WeightsError, match="does not match MANIFEST.json"):
+        registry.weights_path("filters", "conditioned")
+    assert not (installed / "cache" / "weights" / entry["file"]).exists()
+
+
+def test_offline_without_the_weights_the_error_names_the_fix(installed, monkeypatch):
+    import socket
+
+    with socket.socket() as handle:
+        handle.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{handle.getsockname()[1]}/"
+    monkeypatch.setenv("WORKBENCH_WEIGHTS_URL", dead)
+    with pytest.raises(registry.WeightsError) as caught:
+        pixelcnn.load_pretrained("gated")
+    message = str(caught.value)
+    assert "could not be downloaded" in message and "WORKBENCH_WEIGHTS_URL" in message
+    assert "pip install -e ." in message
+
+
+def test_the_default_source_is_the_course_repository(monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(WEIGHTS.parents[1] / "scripts"))
+    import sync_course
+
+    monkeypatch.delenv("WORKBENCH_WEIGHTS_URL", raising=False)
+    assert registry.weights_url() == sync_course.weights_source()

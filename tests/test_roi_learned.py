@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import autoencoder, container, images, metrics, roi
+from helpers import autoencoder, container, fixedpoint, images, metrics, roi
 
 
 @pytest.fixture(scope="module")
@@ -91,15 +91,14 @@ def test_bad_input_is_refused(model, photo, blob):
 
 def test_the_integer_hyperprior_codes_roi_files_that_decode_the_same_everywhere(photo, blob):
     integer = autoencoder.load_integer("bmshj2018-hyperprior", 2)
-    table = roi.learned.integer_steps_from_codes(np.array([[0, 128, 144, 255]]), (1, 16))[0, 0, 0, ::4]
+    table = roi.learned.integer_steps_from_codes(np.array([[0, 128, 144, 255]]), (1, 16))[
+        0, 0, 0, ::4
+    ]
     assert table.tolist() == [256, 65536, 131072, round(2**16 * 2 ** (127 / 16))]
     data = roi.learned.compress(integer, photo, blob, strength=2.0)
     decoded = roi.learned.decompress(integer, data)
-    integer.path = "numpy"
-    try:
+    with fixedpoint.integer_path("numpy"):
         assert np.array_equal(roi.learned.decompress(integer, data), decoded)
-    finally:
-        integer.path = "torch"
     inside = blob > 0.5
     error = (decoded.astype(float) - photo) ** 2
     assert error[inside].mean() < error[~inside].mean()  # the finer step where the map is high

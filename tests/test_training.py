@@ -155,9 +155,15 @@ def test_lr_schedule_is_a_function_of_the_step(tmp_path):
         return 0.05 if step < 5 else 0.005
 
     training.train(
-        model, batches, loss_fn, num_steps=8, optimizer=optimizer, device="cpu",
-        progress=False, lr_schedule=schedule,
-    )  # fmt: skip
+        model,
+        batches,
+        loss_fn,
+        num_steps=8,
+        optimizer=optimizer,
+        device="cpu",
+        progress=False,
+        lr_schedule=schedule,
+    )
     assert seen == list(range(8)) and optimizer.param_groups[0]["lr"] == 0.005
 
 

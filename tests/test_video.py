@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import filters, video
+from helpers import filters, fixedpoint, video
 
 
 def _moving_frames(count=3, size=(32, 48), shift=(1, 2), seed=0):
@@ -14,8 +14,13 @@ def _moving_frames(count=3, size=(32, 48), shift=(1, 2), seed=0):
     height, width = size
     big = rng.integers(0, 256, (height + 40, width + 40)).astype(np.float64)
     big = (big + np.roll(big, 1, 0) + np.roll(big, 1, 1) + np.roll(big, 1, (0, 1))) / 4
-    frames = [big[20 - k * shift[0] : 20 - k * shift[0] + height,
-                  20 - k * shift[1] : 20 - k * shift[1] + width] for k in range(count)]  # fmt: skip
+    frames = [
+        big[
+            20 - k * shift[0] : 20 - k * shift[0] + height,
+            20 - k * shift[1] : 20 - k * shift[1] + width,
+        ]
+        for k in range(count)
+    ]
     return np.round(np.stack(frames)).astype(np.uint8)
 
 
@@ -127,12 +132,8 @@ def test_the_integer_loop_filter_keeps_encoder_and_decoder_references_identical_
     frames = _moving_frames(count=3)
     encoded = video.analyze(frames, 20, "conditioned-int", mode="in-loop")
     assert np.array_equal(video.decode(encoded.data), encoded.displayed)
-    filter_ = video._shipped_filter("conditioned-int")
-    filter_.path = "numpy"
-    try:
+    with fixedpoint.integer_path("numpy"):
         assert np.array_equal(video.decode(encoded.data), encoded.displayed)
-    finally:
-        filter_.path = "torch"
     float_run = video.analyze(frames, 20, "conditioned", mode="in-loop")
     gap = abs(
         video.luma_psnr(frames, encoded.displayed) - video.luma_psnr(frames, float_run.displayed)

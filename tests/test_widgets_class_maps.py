@@ -23,6 +23,7 @@ def test_cam_explorer_fuses_more_classes_and_erases(tiny_classifier):
 def test_cam_view_reports_the_fused_area():
     maps = np.zeros((2, 8, 8))
     maps[0, :4], maps[1, :, :2] = 1.0, 1.0
-    figure, text = widgets.cam_view(np.zeros((8, 8, 3), np.uint8), maps, np.array([0.7, 0.3]),
-                                    ["a", "b"], alpha=0.0, beta=0.0)  # fmt: skip
+    figure, text = widgets.cam_view(
+        np.zeros((8, 8, 3), np.uint8), maps, np.array([0.7, 0.3]), ["a", "b"], alpha=0.0, beta=0.0
+    )
     assert len(figure.axes) == 3 and "area above 0.5" in text

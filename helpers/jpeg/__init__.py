@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import images
 from .bitstream import ZIGZAG, Component, Frame, JPEGError, write_jpeg
-from .reader import read_jpeg
+from .reader import frame_kind, read_jpeg
 from .transforms import (
     basis_images,
     blockify,
@@ -39,6 +39,7 @@ from .transforms import (
 )
 
 __all__ = [
+    "frame_kind",
     "JPEGError",
     "QUANT_LUMA",
     "QUANT_CHROMA",

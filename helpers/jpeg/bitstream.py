@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import entropy, images
+from ..container import StreamError
 
 __all__ = [
     "JPEGError",
@@ -29,8 +30,9 @@ __all__ = [
 ]
 
 
-class JPEGError(ValueError):
-    """A JPEG that is malformed, truncated, or uses a feature this decoder does not support."""
+class JPEGError(StreamError):
+    """A JPEG that is malformed, truncated, or uses a feature this decoder does not support (a
+    ``container.StreamError``, as every coder's error is, and so a ValueError)."""
 
 
 # Annex K.3 standard Huffman tables as (BITS: codes per length 1..16, HUFFVAL).

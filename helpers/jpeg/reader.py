@@ -15,7 +15,7 @@ import numpy as np
 from .. import entropy, images
 from .bitstream import ZIGZAG, Component, Frame, JPEGError
 
-__all__ = ["read_jpeg"]
+__all__ = ["read_jpeg", "frame_kind"]
 
 _MARKER_END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 _RESTART = re.compile(rb"\xff[\xd0-\xd7]")
@@ -73,6 +73,25 @@ def _next_segment(data: bytes, position: int) -> tuple[int, int, int]:
             f"claims {length} bytes"
         )
     return marker, position + 4, position + 2 + length
+
+
+def frame_kind(data: bytes) -> tuple[int, int]:
+    """(SOF marker, component count) of a JPEG file, found by the same marker walk as ``read_jpeg``
+    (without decoding anything): 0xC0 for baseline, 0xC2 for progressive, ... JPEGError for anything
+    that is not a JPEG with a frame header before its first scan."""
+    if not isinstance(data, (bytes, bytearray)) or data[:2] != b"\xff\xd8":
+        raise JPEGError("not a JPEG file (no SOI marker)")
+    data = bytes(data)
+    position = 2
+    while True:
+        marker, start, end = _next_segment(data, position)
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if end - start < 6:
+                raise JPEGError("truncated JPEG: the frame header is shorter than 6 bytes")
+            return marker, data[start + 5]
+        if marker in (0xDA, 0xD9):
+            raise JPEGError("corrupt JPEG: no frame header before the first scan")
+        position = end
 
 
 def _read_tables(marker: int, payload: bytes, quant: dict, huffman: dict) -> None:

@@ -241,8 +241,11 @@ def encode(
         coder_options.setdefault("decodes", {})  # the same decodes at every step of the search
     _, data = budget.fit_to_size(
         lambda offset: coder(array, np.clip(block_q + offset, 1, 100), **coder_options),
-        target_bytes, -100.0, 100.0, tolerance,
-    )  # fmt: skip
+        target_bytes,
+        -100.0,
+        100.0,
+        tolerance,
+    )
     return data
 
 
@@ -255,8 +258,11 @@ def jpeg_for_size(
     """
     quality, data = budget.fit_to_size(
         lambda q: uniform_jpeg(image, int(q), subsampling, optimize),
-        target_bytes, 1, 100, integer=True,
-    )  # fmt: skip
+        target_bytes,
+        1,
+        100,
+        integer=True,
+    )
     return int(quality), data
 
 

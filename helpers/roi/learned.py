@@ -156,8 +156,16 @@ def compress(model, image, roi_map, strength: float = 2.0, offset: float = 0.0) 
         y_hat = model.gaussian_conditional.decompress(y_strings, indexes, z_hat.dtype) * steps
     packed = _pack(codes)
     latent_crc = container.content_crc(np.array([height, width]), y_hat)
-    header = struct.pack(_HEADER, height, width, y.shape[1], container.fingerprint(model),
-                         latent_crc, len(packed), len(y_strings[0]))  # fmt: skip
+    header = struct.pack(
+        _HEADER,
+        height,
+        width,
+        y.shape[1],
+        container.fingerprint(model),
+        latent_crc,
+        len(packed),
+        len(y_strings[0]),
+    )
     return container.pack(_MAGIC, _VERSION, header, packed + y_strings[0] + z_strings[0])
 
 
@@ -169,17 +177,25 @@ def _compress_integer(model, x, roi_padded, size, strength, offset) -> bytes:
         z = model.model.h_a(torch.abs(y))
     z_symbols = torch.round(z - model.medians.to(z.device)[None, :, None, None])
     z_symbols = z_symbols.cpu().numpy().astype(np.int64)
-    z_string = model.z_coder.encode(z_symbols, model._z_symbols_and_indexes(z.shape[-2:]))
+    z_string = model.z_coder.encode(z_symbols, model.z_indexes(z.shape[-2:]))
     codes = step_codes(roi_padded, y.shape[-2:], strength, offset)
     steps_q = integer_steps_from_codes(codes, y.shape[-2:])
     indexes, _ = model.entropy_parameters(z_symbols, steps_q)
     y_symbols = np.round(y.cpu().numpy().astype(np.float64) / (steps_q / 2.0**16)).astype(np.int64)
     y_string = model.y_coder.encode(y_symbols, indexes)
-    y_hat = model._y_hat(model.y_coder.decode(y_string, indexes), None, steps_q)
+    y_hat = model.latents_from_symbols(model.y_coder.decode(y_string, indexes), None, steps_q)
     packed = _pack(codes)
     latent_crc = container.content_crc(np.array([height, width]), y_hat)
-    header = struct.pack(_HEADER, height, width, y.shape[1], container.fingerprint(model),
-                         latent_crc, len(packed), len(y_string))  # fmt: skip
+    header = struct.pack(
+        _HEADER,
+        height,
+        width,
+        y.shape[1],
+        container.fingerprint(model),
+        latent_crc,
+        len(packed),
+        len(y_string),
+    )
     return container.pack(_MAGIC, _VERSION, header, packed + y_string + z_string)
 
 
@@ -221,10 +237,12 @@ def decompress(model, data: bytes) -> np.ndarray:
     (height, width, lh, lw, zh, zw, latent_crc), codes, y_string, z_string = _parse(data, model)
     if isinstance(model, autoencoder.IntegerHyperprior):
         with container.decoding(LearnedROIStreamError):
-            z_symbols = model.z_coder.decode(z_string, model._z_symbols_and_indexes((zh, zw)))
+            z_symbols = model.z_coder.decode(z_string, model.z_indexes((zh, zw)))
             steps_q = integer_steps_from_codes(codes, (lh, lw))
             indexes, _ = model.entropy_parameters(z_symbols, steps_q)
-            y_hat = model._y_hat(model.y_coder.decode(y_string, indexes), None, steps_q)
+            y_hat = model.latents_from_symbols(
+                model.y_coder.decode(y_string, indexes), None, steps_q
+            )
         container.check_content(latent_crc, LearnedROIStreamError, np.array([height, width]), y_hat)
         return model.pixels(y_hat)[:height, :width]
     device = next(model.parameters()).device
@@ -249,5 +267,10 @@ def compress_for_size(
     """
     return budget.fit_to_size(
         lambda offset: compress(model, image, roi_map, strength, offset),
-        target_bytes, -2.0, 2.0, tolerance, increasing=False, num_steps=24,
-    )[1]  # fmt: skip
+        target_bytes,
+        -2.0,
+        2.0,
+        tolerance,
+        increasing=False,
+        num_steps=24,
+    )[1]

@@ -70,6 +70,11 @@ def encode_rdo_for_size(
         low, high = high, high * 4
     _, data = budget.fit_to_size(
         lambda lagrangian: encode_rdo(image, roi_map, lagrangian, **options),
-        target_bytes, low, high, tolerance, increasing=False, num_steps=40,
-    )  # fmt: skip
+        target_bytes,
+        low,
+        high,
+        tolerance,
+        increasing=False,
+        num_steps=40,
+    )
     return data if abs(len(data) - target_bytes) <= abs(len(unzeroed) - target_bytes) else unzeroed

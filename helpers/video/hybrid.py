@@ -37,7 +37,7 @@ from functools import cache
 import numpy as np
 
 from .. import container, filters, jpeg, metrics, registry
-from . import intra, toy
+from . import fastmode, intra, learned, toy
 from .toy import BitReader, BitWriter
 
 __all__ = [
@@ -94,8 +94,10 @@ class Tools:
     @classmethod
     def from_flags(cls, flags: int, loop_filter: str) -> Tools:
         names = [item.name for item in fields(cls)[:5]]
-        return cls(**{name: bool(flags >> bit & 1) for bit, name in enumerate(names)},
-                   loop_filter=loop_filter)  # fmt: skip
+        return cls(
+            **{name: bool(flags >> bit & 1) for bit, name in enumerate(names)},
+            loop_filter=loop_filter,
+        )
 
     @property
     def luma_modes(self) -> int:
@@ -274,8 +276,10 @@ class _Reference:
     def __init__(self, planes: tuple[np.ndarray, ...], search_range: int):
         self.pad = search_range + 4
         self.planes = planes
-        self.grids = [_interpolate(plane, self.pad if k == 0 else self.pad // 2 + 2)
-                      for k, plane in enumerate(planes)]  # fmt: skip
+        self.grids = [
+            _interpolate(plane, self.pad if k == 0 else self.pad // 2 + 2)
+            for k, plane in enumerate(planes)
+        ]
         self.pads = [self.pad, self.pad // 2 + 2, self.pad // 2 + 2]
 
     def block(self, component: int, y: int, x: int, size: int, vector) -> np.ndarray:
@@ -287,8 +291,11 @@ class _Reference:
         return self.grids[component][top : top + 2 * size : 2, left : left + 2 * size : 2]
 
     def macroblock(self, mby: int, mbx: int, vector) -> list[np.ndarray]:
-        return [self.block(0, mby * MB, mbx * MB, MB, vector),
-                self.block(1, mby * 8, mbx * 8, 8, vector), self.block(2, mby * 8, mbx * 8, 8, vector)]  # fmt: skip
+        return [
+            self.block(0, mby * MB, mbx * MB, MB, vector),
+            self.block(1, mby * 8, mbx * 8, 8, vector),
+            self.block(2, mby * 8, mbx * 8, 8, vector),
+        ]
 
 
 def _median_vector(vectors: np.ndarray, inter: np.ndarray, mby: int, mbx: int) -> np.ndarray:
@@ -311,10 +318,8 @@ def _luma_predictions(plane: np.ndarray, y: int, x: int, tools: Tools) -> np.nda
     top, left, corner = intra.neighbours(plane, y, x)
     predictions = intra.classic_predictions(top, left, corner)
     if tools.learned_intra:
-        from .learned import load_integer
-
-        learned = load_integer("intra").predict(intra.luma_context(plane, y, x)[None])
-        predictions = np.concatenate([predictions, learned.reshape(1, 8, 8)])
+        network = learned.load_integer("intra").predict(intra.luma_context(plane, y, x)[None])
+        predictions = np.concatenate([predictions, network.reshape(1, 8, 8)])
     return predictions
 
 
@@ -327,19 +332,12 @@ def _chroma_prediction(
     context = intra.chroma_context(luma, chroma, y, x)
     if mode == 4:
         return np.clip(intra.linear_from_luma(context, y > 0, x > 0), 0, 255)
-    from .learned import load_integer
 
-    return load_integer("chroma").predict(context[None]).reshape(8, 8)
+    return learned.load_integer("chroma").predict(context[None]).reshape(8, 8)
 
 
 def _mode_bits(mode: int, most_probable: int) -> int:
     return 1 if mode == most_probable else 1 + int(_ue_bits(mode - (mode > most_probable)))
-
-
-def _write_mode(writer: BitWriter, mode: int, most_probable: int) -> None:
-    writer.write(int(mode == most_probable), 1)
-    if mode != most_probable:
-        writer.unsigned(mode - (mode > most_probable))
 
 
 def _read_mode(reader: BitReader, most_probable: int, count: int) -> int:
@@ -452,8 +450,15 @@ def _intra_macroblock(target, work, mby, mbx, tables, lam, tools, luma_modes, sy
     return total_sse + sse + lam * (total_bits + bits), total_sse + sse, best_chroma
 
 
-def _code_frame(target, reference: _Reference | None, quality: int, search_range: int,
-                tools: Tools, fast_model=None, collect_features: bool = False) -> _FrameResult:  # fmt: skip
+def _code_frame(
+    target,
+    reference: _Reference | None,
+    quality: int,
+    search_range: int,
+    tools: Tools,
+    fast_model=None,
+    collect_features: bool = False,
+) -> _FrameResult:
     """Choose and code every macroblock of one frame (planes of int64); nothing is written yet."""
     tables = (jpeg.quant_table(quality), jpeg.quant_table(quality, chroma=True))
     lam = lagrangian(quality)
@@ -470,13 +475,21 @@ def _code_frame(target, reference: _Reference | None, quality: int, search_range
     start = time.perf_counter()
     integer = None
     if reference is not None:
-        integer = toy.motion_search(target[0].astype(np.uint8), reference.planes[0].astype(np.uint8),
-                                    search_range, MB, penalty=4.0)  # fmt: skip
+        integer = toy.motion_search(
+            target[0].astype(np.uint8),
+            reference.planes[0].astype(np.uint8),
+            search_range,
+            MB,
+            penalty=4.0,
+        )
     for mby in range(rows):
         for mbx in range(cols):
             y, x = mby * MB, mbx * MB
-            source = [target[0][y : y + MB, x : x + MB], target[1][y // 2 : y // 2 + 8, x // 2 : x // 2 + 8],
-                      target[2][y // 2 : y // 2 + 8, x // 2 : x // 2 + 8]]  # fmt: skip
+            source = [
+                target[0][y : y + MB, x : x + MB],
+                target[1][y // 2 : y // 2 + 8, x // 2 : x // 2 + 8],
+                target[2][y // 2 : y // 2 + 8, x // 2 : x // 2 + 8],
+            ]
             candidates = []
             if reference is not None:
                 predictor = _median_vector(vectors, types <= 1, mby, mbx)
@@ -507,8 +520,12 @@ def _code_frame(target, reference: _Reference | None, quality: int, search_range
                 levels_c, recon_c, sse_c = _code_blocks(
                     np.stack(source[1:]), np.stack(prediction[1:]), tables[1], False
                 )
-                bits = (3 + int(_se_bits(best_vector - predictor).sum()) + int(block_bits(levels_y).sum())
-                        + int(block_bits(levels_c).sum()))  # fmt: skip
+                bits = (
+                    3
+                    + int(_se_bits(best_vector - predictor).sum())
+                    + int(block_bits(levels_y).sum())
+                    + int(block_bits(levels_c).sum())
+                )
                 sse = int(sse_y.sum() + sse_c.sum())
                 candidates.append(
                     (
@@ -532,10 +549,18 @@ def _code_frame(target, reference: _Reference | None, quality: int, search_range
                 scratch = [plane.copy() for plane in work] if reference is not None else work
                 modes = luma_modes.copy() if reference is not None else luma_modes
                 intra_syntax: list = []
-                cost, sse, chroma_mode = _intra_macroblock(target, scratch, mby, mbx, tables, lam,
-                                                           tools, modes, intra_syntax)  # fmt: skip
-                candidates.append((cost + (lam * 3 if reference is not None else 0),
-                                   "intra", (scratch, intra_syntax, chroma_mode, modes), None, sse))  # fmt: skip
+                cost, sse, chroma_mode = _intra_macroblock(
+                    target, scratch, mby, mbx, tables, lam, tools, modes, intra_syntax
+                )
+                candidates.append(
+                    (
+                        cost + (lam * 3 if reference is not None else 0),
+                        "intra",
+                        (scratch, intra_syntax, chroma_mode, modes),
+                        None,
+                        sse,
+                    )
+                )
             best = min(candidates, key=lambda item: item[0])
             kind = best[1]
             if collect_features and reference is not None:
@@ -571,7 +596,8 @@ def _code_frame(target, reference: _Reference | None, quality: int, search_range
                         s = 1 if c else 0
                         size = 8 if c else MB
                         work[c][y >> s : (y >> s) + size, x >> s : (x >> s) + size] = scratch[c][
-                            y >> s : (y >> s) + size, x >> s : (x >> s) + size]  # fmt: skip
+                            y >> s : (y >> s) + size, x >> s : (x >> s) + size
+                        ]
                 for item in intra_syntax:
                     if item[0] == "mode":
                         syntax.write(int(item[1] == item[2]), 1)
@@ -583,16 +609,30 @@ def _code_frame(target, reference: _Reference | None, quality: int, search_range
                 syntax.blocks(intra_levels)
                 syntax.blocks(intra_syntax[4][2])
                 types[mby, mbx], chroma_modes[mby, mbx] = 2, chroma_mode
-    return _FrameResult(work, syntax, types, vectors, luma_modes, chroma_modes,
-                        time.perf_counter() - start, features, coded)  # fmt: skip
+    return _FrameResult(
+        work,
+        syntax,
+        types,
+        vectors,
+        luma_modes,
+        chroma_modes,
+        time.perf_counter() - start,
+        features,
+        coded,
+    )
 
 
 def _features(candidates, variance: float, lam: float) -> list[float]:
     """What the fast mode decision sees before the intra search: the skip and inter costs (per
     lambda), the inter SSE, the luma variance (all log-scaled) and lambda."""
     skip, inter = candidates[0], candidates[1]
-    return [float(np.log1p(skip[0] / lam)), float(np.log1p(inter[0] / lam)),
-            float(np.log1p(inter[4])), float(np.log1p(variance)), float(np.log(lam))]  # fmt: skip
+    return [
+        float(np.log1p(skip[0] / lam)),
+        float(np.log1p(inter[0] / lam)),
+        float(np.log1p(inter[4])),
+        float(np.log1p(variance)),
+        float(np.log(lam)),
+    ]
 
 
 def _luma_prediction(plane: np.ndarray, y: int, x: int, tools: Tools, mode: int) -> np.ndarray:
@@ -600,13 +640,18 @@ def _luma_prediction(plane: np.ndarray, y: int, x: int, tools: Tools, mode: int)
     if mode < 6:
         top, left, corner = intra.neighbours(plane, y, x)
         return intra.classic_predictions(top, left, corner)[mode]
-    from .learned import load_integer
+    context = intra.luma_context(plane, y, x)[None]
+    return learned.load_integer("intra").predict(context).reshape(8, 8)
 
-    return load_integer("intra").predict(intra.luma_context(plane, y, x)[None]).reshape(8, 8)
 
-
-def _decode_planes(reader: BitReader, reference: _Reference | None, shape: tuple[int, int],
-                   quality: int, search_range: int, tools: Tools) -> list[np.ndarray]:  # fmt: skip
+def _decode_planes(
+    reader: BitReader,
+    reference: _Reference | None,
+    shape: tuple[int, int],
+    quality: int,
+    search_range: int,
+    tools: Tools,
+) -> list[np.ndarray]:
     """The decoder's macroblock loop: the mirror of ``_code_frame``'s syntax."""
     tables = (jpeg.quant_table(quality), jpeg.quant_table(quality, chroma=True))
     height, width = shape
@@ -692,8 +737,14 @@ def loop_filter_network(kind: str = "learned") -> filters.IntegerFilter:
     return filters.IntegerFilter(model.cpu())
 
 
-def _loop_filter(planes: list[np.ndarray], quality: int, kind: str, coded: np.ndarray,
-                 target: list[np.ndarray] | None = None, switches: np.ndarray | None = None):  # fmt: skip
+def _loop_filter(
+    planes: list[np.ndarray],
+    quality: int,
+    kind: str,
+    coded: np.ndarray,
+    target: list[np.ndarray] | None = None,
+    switches: np.ndarray | None = None,
+):
     """(uint8 planes after the loop filter, the learned filter's switches): none, chapter 5's
     deblocking on every plane, or a learned filter (integer form) on luma with deblocking on chroma.
 
@@ -715,8 +766,11 @@ def _loop_filter(planes: list[np.ndarray], quality: int, kind: str, coded: np.nd
         height, width = planes[0].shape
         if switches is None:  # the encoder's choice, per macroblock, against the source
             source = np.asarray(target[0], dtype=np.int64)
-            error = lambda picture: ((picture.astype(np.int64) - source) ** 2).reshape(  # noqa: E731
-                rows, MB, cols, MB).sum(axis=(1, 3))  # fmt: skip
+
+            def error(picture):
+                squared = (picture.astype(np.int64) - source) ** 2
+                return squared.reshape(rows, MB, cols, MB).sum(axis=(1, 3))
+
             on = error(learned) < error(out[0])
             switches = on[coded]
         on = np.zeros((rows, cols), dtype=bool)
@@ -747,9 +801,7 @@ def _half_reference(reference_planes, search_range: int) -> _Reference | None:
 
 
 def _upsample(plane: np.ndarray) -> np.ndarray:
-    from .learned import load_integer
-
-    return load_integer("upsampler").predict(plane)
+    return learned.load_integer("upsampler").predict(plane)
 
 
 def _half_resolution_frame(target, reference_planes, quality, search_range, tools, fast_model):
@@ -775,8 +827,12 @@ def _pad(planes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Edge-extend (N, H, W) planes to whole macroblocks (luma 16, chroma 8)."""
     height, width = planes["y"].shape[1:]
     rows, cols = -height % MB, -width % MB
-    return {key: np.pad(plane, ((0, 0), (0, rows >> (key != "y")), (0, cols >> (key != "y"))), mode="edge")
-            for key, plane in planes.items()}  # fmt: skip
+    return {
+        key: np.pad(
+            plane, ((0, 0), (0, rows >> (key != "y")), (0, cols >> (key != "y"))), mode="edge"
+        )
+        for key, plane in planes.items()
+    }
 
 
 def _crop(planes: list[np.ndarray], height: int, width: int) -> list[np.ndarray]:
@@ -832,8 +888,14 @@ def _check_parameters(quality, search_range, tools) -> None:
         raise TypeError(f"tools must be a hybrid.Tools, got {type(tools).__name__}")
 
 
-def analyze(frames, quality: int = 30, tools: Tools = Tools(), search_range: int = 8,
-            collect_features: bool = False, resolution: str = "rd") -> EncodedSequence:  # fmt: skip
+def analyze(
+    frames,
+    quality: int = 30,
+    tools: Tools = Tools(),
+    search_range: int = 8,
+    collect_features: bool = False,
+    resolution: str = "rd",
+) -> EncodedSequence:
     """Code 4:2:0 frames (``check_frames``) and return the file with what the encoder saw.
 
     quality: chapter 1's JPEG quality (1..100) scaling the luma and chroma tables; lambda follows it
@@ -851,9 +913,7 @@ def analyze(frames, quality: int = 30, tools: Tools = Tools(), search_range: int
     padded = _pad(planes)
     fast_model = None
     if tools.fast_mode:
-        from .fastmode import load_pretrained
-
-        fast_model = load_pretrained()
+        fast_model = fastmode.load_pretrained("fast-mode")
     lam = lagrangian(quality)
     writer = BitWriter()
     reference_planes = None
@@ -883,8 +943,9 @@ def analyze(frames, quality: int = 30, tools: Tools = Tools(), search_range: int
         half = False
         frame_bits = result.bits.bits
         if tools.half_resolution and resolution != "full":
-            low, low_displayed = _half_resolution_frame(target, reference_planes, quality, search_range,
-                                                        tools, fast_model)  # fmt: skip
+            low, low_displayed = _half_resolution_frame(
+                target, reference_planes, quality, search_range, tools, fast_model
+            )
             search_seconds += low.search_seconds
             low_cost = _sse(low_displayed, target) + lam * low.bits.bits
             if resolution == "half" or (
@@ -908,13 +969,32 @@ def analyze(frames, quality: int = 30, tools: Tools = Tools(), search_range: int
         record["half"].append(half)
         record["features"] += result.features
     decoded = {key: np.stack(value) for key, value in decoded.items()}
-    header = struct.pack(_HEADER, width, height, count, quality, search_range, tools.flags(),
-                         LOOP_FILTERS.index(tools.loop_filter),
-                         container.content_crc(decoded["y"], decoded["u"], decoded["v"]))  # fmt: skip
+    header = struct.pack(
+        _HEADER,
+        width,
+        height,
+        count,
+        quality,
+        search_range,
+        tools.flags(),
+        LOOP_FILTERS.index(tools.loop_filter),
+        container.content_crc(decoded["y"], decoded["u"], decoded["v"]),
+    )
     data = container.pack(_MAGIC, _VERSION, header, writer.to_bytes())
-    return EncodedSequence(data, decoded, record["bits"], record["psnr"], record["types"], record["vectors"],
-                           record["luma"], record["chroma"], record["half"], search_seconds,
-                           time.perf_counter() - start, record["features"])  # fmt: skip
+    return EncodedSequence(
+        data,
+        decoded,
+        record["bits"],
+        record["psnr"],
+        record["types"],
+        record["vectors"],
+        record["luma"],
+        record["chroma"],
+        record["half"],
+        search_seconds,
+        time.perf_counter() - start,
+        record["features"],
+    )
 
 
 def encode(frames, quality: int = 30, tools: Tools = Tools(), search_range: int = 8) -> bytes:
@@ -930,13 +1010,22 @@ def decode(data: bytes) -> dict[str, np.ndarray]:
     header, payload = container.unpack(data, _MAGIC, _VERSION, HybridStreamError)
     values = container.read_fields(header, _HEADER, HybridStreamError)
     width, height, count, quality, search_range, flags, filter_index, crc = values
-    if (not width or not height or width % 2 or height % 2 or not count or not 1 <= quality <= 100
-            or not 1 <= search_range <= 32 or flags >= 32 or filter_index >= len(LOOP_FILTERS)):  # fmt: skip
+    if (
+        not width
+        or not height
+        or width % 2
+        or height % 2
+        or not count
+        or not 1 <= quality <= 100
+        or not 1 <= search_range <= 32
+        or flags >= 32
+        or filter_index >= len(LOOP_FILTERS)
+    ):
         raise HybridStreamError(f"inconsistent hybrid-codec header {values[:7]}")
     tools = Tools.from_flags(flags, LOOP_FILTERS[filter_index])
     original = (height, width)
     height, width = height + (-height % MB), width + (-width % MB)
-    reader = BitReader(payload)
+    reader = BitReader(payload, HybridStreamError)
     reference_planes = None
     decoded = {key: [] for key in "yuv"}
     for _ in range(count):

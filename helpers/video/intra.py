@@ -60,8 +60,13 @@ def classic_predictions(top: np.ndarray, left: np.ndarray, corner: int) -> np.nd
     out[2] = left[:, None]
     rows, cols = np.mgrid[0:n, 0:n]
     top_right, bottom_left = int(top[-1]), int(left[-1])  # nothing above-right is read: replicate
-    out[3] = ((n - 1 - cols) * left[:, None] + (cols + 1) * top_right
-              + (n - 1 - rows) * top[None, :] + (rows + 1) * bottom_left + n) >> (shift + 1)  # fmt: skip
+    out[3] = (
+        (n - 1 - cols) * left[:, None]
+        + (cols + 1) * top_right
+        + (n - 1 - rows) * top[None, :]
+        + (rows + 1) * bottom_left
+        + n
+    ) >> (shift + 1)
     # 45 degrees from the upper right: a [1 2 1] / 4 smoothing along the top row, extended by replication
     extended = np.concatenate([top, np.full(n + 2, top[-1])])
     index = rows + cols
@@ -94,8 +99,13 @@ def luma_context(plane: np.ndarray, y: int, x: int) -> np.ndarray:
 def downsample_luma(luma: np.ndarray) -> np.ndarray:
     """The 2x2 rounded mean of a luma array (..., 2h, 2w) -> (..., h, w) int64 (chroma's grid)."""
     luma = np.asarray(luma, dtype=np.int64)
-    return (luma[..., 0::2, 0::2] + luma[..., 0::2, 1::2] + luma[..., 1::2, 0::2]
-            + luma[..., 1::2, 1::2] + 2) >> 2  # fmt: skip
+    return (
+        luma[..., 0::2, 0::2]
+        + luma[..., 0::2, 1::2]
+        + luma[..., 1::2, 0::2]
+        + luma[..., 1::2, 1::2]
+        + 2
+    ) >> 2
 
 
 def chroma_context(luma: np.ndarray, chroma: np.ndarray, y: int, x: int) -> np.ndarray:

@@ -17,14 +17,12 @@ the decoded chroma is averaged back to 4:2:0. Rates are real bytes (CompressAI's
 motion and residual latents). This decoder is a float network: it decodes on the machine that encoded
 (chapter 4, section 9 explains why; the hybrid codec's tools are the integer ones).
 
-Trained by ``python -m helpers.video.pframe`` on pairs of consecutive Foreman frames 0-49 (the training
+Trained by ``python -m helpers.recipes video pframe`` (helpers.recipes.video_tools) on pairs of consecutive Foreman frames 0-49 (the training
 split) and on BSDS500 crops moved by random shifts and small affine warps (synthetic motion).
 """
 
 from __future__ import annotations
 
-import argparse
-import math
 import time
 
 import numpy as np
@@ -32,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import config, registry
+from .. import registry
 
 __all__ = [
     "PFrameCodec",
@@ -42,6 +40,7 @@ __all__ = [
     "code_sequence",
     "load_pretrained",
     "LAMBDAS",
+    "warp",
 ]
 
 BLOCK = 8
@@ -74,8 +73,11 @@ def estimate_motion(current: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def warp(frame: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """frame sampled at (y + flow_y, x + flow_x): flow (B, 2, H, W) in pixels, (dy, dx)."""
     _, _, height, width = frame.shape
-    ys, xs = torch.meshgrid(torch.arange(height, dtype=frame.dtype, device=frame.device),
-                            torch.arange(width, dtype=frame.dtype, device=frame.device), indexing="ij")  # fmt: skip
+    ys, xs = torch.meshgrid(
+        torch.arange(height, dtype=frame.dtype, device=frame.device),
+        torch.arange(width, dtype=frame.dtype, device=frame.device),
+        indexing="ij",
+    )
     grid_y = (ys + flow[:, 0]) / (height - 1) * 2 - 1
     grid_x = (xs + flow[:, 1]) / (width - 1) * 2 - 1
     grid = torch.stack([grid_x, grid_y], dim=-1)
@@ -100,11 +102,19 @@ class PFrameCodec(nn.Module):
         self.motion_encoder = nn.Sequential(
             nn.Conv2d(2, 48, 3, 2, 1), nn.ReLU(), nn.Conv2d(48, 16, 3, 1, 1)
         )
-        self.motion_decoder = nn.Sequential(nn.ConvTranspose2d(16, 48, 3, 2, 1, output_padding=1), nn.ReLU(),
-                                            nn.Conv2d(48, 2, 3, 1, 1))  # fmt: skip
+        self.motion_decoder = nn.Sequential(
+            nn.ConvTranspose2d(16, 48, 3, 2, 1, output_padding=1),
+            nn.ReLU(),
+            nn.Conv2d(48, 2, 3, 1, 1),
+        )
         self.motion_entropy = EntropyBottleneck(16)
-        self.compensation = nn.Sequential(nn.Conv2d(8, 32, 3, 1, 1), nn.ReLU(), nn.Conv2d(32, 32, 3, 1, 1),
-                                          nn.ReLU(), nn.Conv2d(32, 3, 3, 1, 1))  # fmt: skip
+        self.compensation = nn.Sequential(
+            nn.Conv2d(8, 32, 3, 1, 1),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, 1, 1),
+            nn.ReLU(),
+            nn.Conv2d(32, 3, 3, 1, 1),
+        )
         self.residual = autoencoder.build_model("bmshj2018-hyperprior")
 
     #: the entropy coders' tables: rebuilt from the parameters by ``update``, never stored
@@ -210,158 +220,26 @@ def code_sequence(model: PFrameCodec, frames: dict, first: list[np.ndarray]) -> 
         reference_planes = to_planes(reconstruction)
         for key, plane in zip("yuv", reference_planes, strict=True):
             decoded[key].append(plane)
-    return {"bytes": sizes, "motion_bytes": motion_sizes, "decoded": {k: np.stack(v) for k, v in decoded.items()},
-            "seconds": time.perf_counter() - started}  # fmt: skip
+    return {
+        "bytes": sizes,
+        "motion_bytes": motion_sizes,
+        "decoded": {k: np.stack(v) for k, v in decoded.items()},
+        "seconds": time.perf_counter() - started,
+    }
 
 
 # ----------------------------------------------------------------------------- training
 
 
-def _synthetic_pair(photo: np.ndarray, rng, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(reference, current) YUV 4:4:4 uint8 crops: current = reference moved by a random shift and a
-    small rotation/zoom (synthetic motion)."""
-    from PIL import Image
-
-    from .learned import rgb_to_yuv420
-
-    height, width = photo.shape[:2]
-    top, left = int(rng.integers(8, height - size - 8)), int(rng.integers(8, width - size - 8))
-    angle, zoom = float(rng.normal(0, 1.5)), float(np.exp(rng.normal(0, 0.02)))
-    shift = rng.normal(0, 3, 2)
-    image = Image.fromarray(photo)
-    moved = np.asarray(image.rotate(angle, resample=Image.BILINEAR, center=(left + size / 2, top + size / 2),
-                                    translate=(float(shift[1]), float(shift[0])))
-                       .resize((int(width * zoom), int(height * zoom)), Image.BILINEAR))  # fmt: skip
-    reference = photo[top : top + size, left : left + size]
-    current = moved[top : top + size, left : left + size]
-    if current.shape[:2] != (size, size):
-        current = reference
-
-    def yuv444(rgb):
-        y, u, v = rgb_to_yuv420(rgb)
-        return np.stack([y, u.repeat(2, 0).repeat(2, 1), v.repeat(2, 0).repeat(2, 1)])
-
-    return yuv444(reference), yuv444(current)
-
-
-def _video_pairs(frames: dict, rng, size: int):
-    n = int(rng.integers(0, frames["y"].shape[0] - 1))
-    top, left = (
-        int(rng.integers(0, (144 - size) // 8 + 1)) * 8,
-        int(rng.integers(0, (176 - size) // 8 + 1)) * 8,
-    )
-
-    def crop(index):
-        planes = [frames["y"][index]] + [frames[c][index].repeat(2, 0).repeat(2, 1) for c in "uv"]
-        return np.stack([p[top : top + size, left : left + size] for p in planes])
-
-    return crop(n), crop(n + 1)
-
-
-def train(lmbda: float, steps: int, init_quality: int, seed: int = 0, size: int = 64, batch: int = 8,
-          log_every: int = 100, init_state: dict | None = None,
-          prediction_weight: float = 1.0) -> PFrameCodec:  # fmt: skip
-    """R + lambda (D + w D_pred): D_pred, the prediction's own error, keeps the compensation network a
-    predictor (DVC trains it alone first, for the same reason: jointly, nothing stops the residual
-    coder from doing the prediction's work, intra-like, at a higher rate)."""
-    from .. import autoencoder, data, images
-
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    model = PFrameCodec()
-    shipped = autoencoder.load_pretrained("bmshj2018-hyperprior", init_quality)
-    model.residual.load_state_dict(shipped.state_dict())
-    if init_state is not None:
-        model.load_state_dict(init_state)
-    model = model.to(config.device()).train()
-    photos = [images.load_image(p) for p in data.bsds500(split="train")[:100]]
-    video = data.video_sequence("foreman", 50, 0)
-    main_parameters = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
-    aux_parameters = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
-    # the new modules learn from scratch (1e-3); the hyperprior, started from chapter 4's, is fine-tuned (1e-4)
-    fresh = [
-        p
-        for n, p in model.named_parameters()
-        if not n.endswith(".quantiles") and not n.startswith("residual.")
-    ]
-    tuned = [
-        p
-        for n, p in model.named_parameters()
-        if not n.endswith(".quantiles") and n.startswith("residual.")
-    ]
-    optimizer = torch.optim.Adam([{"params": fresh, "lr": 1e-3}, {"params": tuned, "lr": 1e-4}])
-    motion_optimizer = torch.optim.Adam(aux_parameters, lr=1e-3)
-    from .toy import motion_search
-
-    started = time.time()
-    for step in range(steps):
-        pairs = [(_video_pairs(video, rng, size) if rng.random() < 0.5
-                  else _synthetic_pair(photos[int(rng.integers(len(photos)))], rng, size)) for _ in range(batch)]  # fmt: skip
-        reference = torch.from_numpy(np.stack([p[0] for p in pairs]).astype(np.float32) / 255).to(
-            config.device()
+def load_pretrained(name: str, quality: int | None = None) -> PFrameCodec:
+    """A shipped P-frame codec: ``load_pretrained("pframe", quality)`` (registry key
+    ``video/pframe/qN``, quality 1 or 2), entropy tables built."""
+    if name != "pframe":
+        raise registry.WeightsError(
+            f"no P-frame codec {name!r}; shipped: 'pframe' at qualities {list(LAMBDAS)}"
         )
-        current = torch.from_numpy(np.stack([p[1] for p in pairs]).astype(np.float32) / 255).to(
-            config.device()
-        )
-        blocks = torch.from_numpy(np.stack([np.moveaxis(motion_search(p[1][0], p[0][0], SEARCH, BLOCK, 2.0), -1, 0)
-                                            for p in pairs]).astype(np.float32)).to(config.device())  # fmt: skip
-        reconstruction, bits_motion, bits_residual, prediction = model(current, reference, blocks)
-        pixels = batch * size * size
-        mse = F.mse_loss(reconstruction, current)
-        weight = prediction_weight * max(0.0, 1.0 - step / max(1, steps))  # fades out over training
-        loss = (
-            lmbda * 255**2 * (mse + weight * F.mse_loss(prediction, current))
-            + (bits_motion + bits_residual) / pixels
-        )
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(main_parameters, 1.0)
-        optimizer.step()
-        aux = model.aux_loss()
-        motion_optimizer.zero_grad()
-        aux.backward()
-        motion_optimizer.step()
-        if step % log_every == 0 or step == steps - 1:
-            print(f"step {step} loss {float(loss):.4f} psnr {-10 * math.log10(float(mse)):.2f} "
-                  f"bpp motion {float(bits_motion) / pixels:.4f} residual {float(bits_residual) / pixels:.4f} "
-                  f"({time.time() - started:.0f} s)", flush=True)  # fmt: skip
-    model.eval()
-    model.update(force=True)
-    return model
-
-
-def load_pretrained(quality: int) -> PFrameCodec:
-    """A shipped P-frame codec (registry key ``video/pframe/qN``), entropy tables built."""
     if quality not in LAMBDAS:
         raise ValueError(f"quality must be one of {list(LAMBDAS)}, got {quality!r}")
     model = registry.load("video", "pframe", quality, lambda: PFrameCodec())
     model.update(force=True)
     return model
-
-
-def main(argv: list[str] | None = None) -> None:
-    """python -m helpers.video.pframe --quality Q [--steps N] [--ship]"""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--quality", type=int, choices=sorted(LAMBDAS), required=True)
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--ship", action="store_true")
-    parser.add_argument("--init", help="continue from a checkpoint (its 'model' state)")
-    parser.add_argument("--prediction-weight", type=float, default=1.0)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    init_state = (
-        torch.load(args.init, map_location="cpu", weights_only=True)["model"] if args.init else None
-    )
-    model = train(LAMBDAS[args.quality], args.steps, init_quality={1: 1, 2: 3}[args.quality],
-                  init_state=init_state, prediction_weight=args.prediction_weight)  # fmt: skip
-    payload = {"model": model.cpu().parameters_only()}
-    torch.save(payload, f"pframe_q{args.quality}.pt")
-    if args.ship:
-        registry.ship(payload, f"video-pframe_q{args.quality}.pt", "video", "pframe", args.quality, build={},
-                      lmbda=LAMBDAS[args.quality], steps=args.steps,
-                      data="Foreman frames 0-49 (consecutive pairs) and BSDS500 train crops with synthetic motion",
-                      command=f"python -m helpers.video.pframe --quality {args.quality} --steps {args.steps} --ship")  # fmt: skip
-
-
-if __name__ == "__main__":
-    main()

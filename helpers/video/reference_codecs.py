@@ -33,8 +33,9 @@ def available() -> bool:
     if shutil.which("ffmpeg") is None:
         return False
     try:
-        encoders = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True,
-                                  text=True, timeout=30).stdout  # fmt: skip
+        encoders = subprocess.run(
+            ["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return False
     return "libx264" in encoders and "libx265" in encoders
@@ -49,8 +50,14 @@ def version() -> str:
     ).stdout.splitlines()[0]
 
 
-def code(frames, codec: str = "x264", crf: int = 28, fps: float = 30.0, low_delay: bool = False,
-         preset: str = "medium") -> dict:  # fmt: skip
+def code(
+    frames,
+    codec: str = "x264",
+    crf: int = 28,
+    fps: float = 30.0,
+    low_delay: bool = False,
+    preset: str = "medium",
+) -> dict:
     """Encode and decode 4:2:0 planes {'y', 'u', 'v'} with x264 or x265; returns {'decoded': planes,
     'bytes': stream size, 'frame_bytes': each packet's size (ffprobe), 'command': the encoder command}."""
     from .hybrid import check_frames
@@ -70,10 +77,32 @@ def code(frames, codec: str = "x264", crf: int = 28, fps: float = 30.0, low_dela
                 for key in "yuv":
                     handle.write(np.ascontiguousarray(planes[key][n]).tobytes())
         keyint = count + 1
-        command = ["ffmpeg", "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-                   "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", str(raw),
-                   "-c:v", CODECS[codec], "-preset", preset, "-tune", "psnr", "-crf", str(int(crf)),
-                   "-threads", "1"]  # fmt: skip
+        command = [
+            "ffmpeg",
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            f"{fps:g}",
+            "-i",
+            str(raw),
+            "-c:v",
+            CODECS[codec],
+            "-preset",
+            preset,
+            "-tune",
+            "psnr",
+            "-crf",
+            str(int(crf)),
+            "-threads",
+            "1",
+        ]
         if codec == "x264":
             command += ["-g", str(keyint), "-keyint_min", str(keyint), "-sc_threshold", "0"]
             command += ["-bf", "0"] if low_delay else []
@@ -83,21 +112,56 @@ def code(frames, codec: str = "x264", crf: int = 28, fps: float = 30.0, low_dela
             params += ":bframes=0" if low_delay else ""
             command += ["-x265-params", params, "-f", "hevc", str(stream)]
         subprocess.run(command, check=True, capture_output=True, timeout=600)
-        subprocess.run(["ffmpeg", "-y", "-v", "error", "-i", str(stream), "-f", "rawvideo",
-                        "-pix_fmt", "yuv420p", str(back)], check=True, capture_output=True, timeout=600)  # fmt: skip
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-y",
+                "-v",
+                "error",
+                "-i",
+                str(stream),
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "yuv420p",
+                str(back),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
         size = stream.stat().st_size
-        packets = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "packet=size", "-of", "csv=p=0",
-                                  str(stream)], capture_output=True, text=True, timeout=600).stdout.split()  # fmt: skip
+        packets = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-show_entries",
+                "packet=size",
+                "-of",
+                "csv=p=0",
+                str(stream),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        ).stdout.split()
         decoded = np.fromfile(back, dtype=np.uint8)
     frame = width * height * 3 // 2
     if decoded.size != frame * count:
         raise RuntimeError(f"{codec} returned {decoded.size // frame} frames for {count}")
     decoded = decoded.reshape(count, frame)
     luma = width * height
-    out = {"y": decoded[:, :luma].reshape(count, height, width),
-           "u": decoded[:, luma : luma + luma // 4].reshape(count, height // 2, width // 2),
-           "v": decoded[:, luma + luma // 4 :].reshape(count, height // 2, width // 2)}  # fmt: skip
+    out = {
+        "y": decoded[:, :luma].reshape(count, height, width),
+        "u": decoded[:, luma : luma + luma // 4].reshape(count, height // 2, width // 2),
+        "v": decoded[:, luma + luma // 4 :].reshape(count, height // 2, width // 2),
+    }
     # packet sizes in decoding order (with B-frames that is not display order); headers ride on the first
     frame_bytes = [int(value) for value in packets if value.strip().isdigit()]
-    return {"decoded": out, "bytes": int(size), "frame_bytes": frame_bytes,
-            "command": " ".join(command[:2] + command[13:])}  # fmt: skip
+    return {
+        "decoded": out,
+        "bytes": int(size),
+        "frame_bytes": frame_bytes,
+        "command": " ".join(command[:2] + command[13:]),
+    }

@@ -34,6 +34,7 @@ __all__ = [
     "encode",
     "decode",
     "luma_psnr",
+    "shipped_filter",
 ]
 
 #: where the loop filter sits: not at all, on the displayed frames only, or on the references too
@@ -51,7 +52,8 @@ class VideoStreamError(container.StreamError):
 
 
 class BitWriter:
-    """Bits into bytes, most significant bit first; ``exp_golomb`` is H.264's ue(v) and se(v)."""
+    """Bits into bytes, most significant bit first; ``unsigned`` and ``signed`` are H.264's exp-Golomb
+    codes ue(v) and se(v)."""
 
     def __init__(self):
         self.bits: list[int] = []
@@ -75,17 +77,18 @@ class BitWriter:
 
 
 class BitReader:
-    """The inverse of BitWriter."""
+    """The inverse of BitWriter. ``error``: the stream error of the codec reading (its damaged
+    payloads raise that codec's own error: ``VideoStreamError`` here, ``HybridStreamError`` in
+    chapter 10's codec)."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, error: type[container.StreamError] | None = None):
         self.bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
         self.position = 0
+        self.error = VideoStreamError if error is None else error
 
     def read(self, length: int) -> int:
         if self.position + length > self.bits.size:
-            raise VideoStreamError(
-                "bitstream ended early: the file is truncated or not a video file"
-            )
+            raise self.error("bitstream ended early: the file is truncated or not a video file")
         value = 0
         for bit in self.bits[self.position : self.position + length]:
             value = (value << 1) | int(bit)
@@ -97,7 +100,7 @@ class BitReader:
         while self.read(1) == 0:
             zeros += 1
             if zeros > limit:
-                raise VideoStreamError("corrupt exp-Golomb code in the bitstream")
+                raise self.error("corrupt exp-Golomb code in the bitstream")
         return (1 << zeros) - 1 + self.read(zeros)
 
     def signed(self) -> int:
@@ -105,8 +108,13 @@ class BitReader:
         return (code + 1) // 2 if code % 2 else -(code // 2)
 
 
-def motion_search(current: np.ndarray, reference: np.ndarray, search_range: int = 7,
-                  block: int = MACROBLOCK, penalty: float = 4.0) -> np.ndarray:  # fmt: skip
+def motion_search(
+    current: np.ndarray,
+    reference: np.ndarray,
+    search_range: int = 7,
+    block: int = MACROBLOCK,
+    penalty: float = 4.0,
+) -> np.ndarray:
     """Full-search block matching: an integer (dy, dx) per block minimizing SAD + penalty * |v|_1.
 
     The reference is extended by edge replication, so vectors may point outside the frame.
@@ -118,12 +126,17 @@ def motion_search(current: np.ndarray, reference: np.ndarray, search_range: int 
     target = current.astype(np.int32)
     best = np.full((rows, cols), np.inf)
     vectors = np.zeros((rows, cols, 2), dtype=np.int64)
-    offsets = [(dy, dx) for dy in range(-search_range, search_range + 1)
-               for dx in range(-search_range, search_range + 1)]  # fmt: skip
+    offsets = [
+        (dy, dx)
+        for dy in range(-search_range, search_range + 1)
+        for dx in range(-search_range, search_range + 1)
+    ]
     offsets.sort(key=lambda v: (abs(v[0]) + abs(v[1]), v))
     for dy, dx in offsets:
-        shifted = padded[search_range + dy : search_range + dy + height,
-                         search_range + dx : search_range + dx + width]  # fmt: skip
+        shifted = padded[
+            search_range + dy : search_range + dy + height,
+            search_range + dx : search_range + dx + width,
+        ]
         sad = np.abs(target - shifted).reshape(rows, block, cols, block).sum(axis=(1, 3))
         cost = sad + penalty * (abs(dy) + abs(dx))
         better = cost < best
@@ -132,8 +145,9 @@ def motion_search(current: np.ndarray, reference: np.ndarray, search_range: int 
     return vectors
 
 
-def motion_compensate(reference: np.ndarray, vectors: np.ndarray, block: int = MACROBLOCK,
-                      search_range: int = 7) -> np.ndarray:  # fmt: skip
+def motion_compensate(
+    reference: np.ndarray, vectors: np.ndarray, block: int = MACROBLOCK, search_range: int = 7
+) -> np.ndarray:
     """The prediction: each block copied from the reference at its vector (edge-extended)."""
     padded = np.pad(reference, search_range, mode="edge")
     prediction = np.empty_like(reference)
@@ -179,7 +193,7 @@ def read_blocks(reader: BitReader, shape: tuple[int, int]) -> np.ndarray:
         while (step := reader.unsigned()) != 0:
             position += step
             if position > 63:
-                raise VideoStreamError("corrupt block data: more than 64 coefficients")
+                raise reader.error("corrupt block data: more than 64 coefficients")
             vector[position] = reader.signed()
     return jpeg.unzigzag(vectors.reshape(shape[0], shape[1], 64))
 
@@ -199,7 +213,9 @@ INTEGER_SUFFIX = "-int"
 
 
 @cache
-def _shipped_filter(name: str) -> torch.nn.Module:
+def shipped_filter(name: str) -> torch.nn.Module:
+    """The shipped loop filter the decoder loads for ``name`` (a shipped filter's name, or
+    "conditioned-int" for its integer form), cached: what a file naming it is decoded with."""
     if name.endswith(INTEGER_SUFFIX):
         return filters.load_integer(name[: -len(INTEGER_SUFFIX)])
     return filters.load_pretrained(name)
@@ -217,7 +233,7 @@ def _filter_kind(loop_filter) -> tuple[str | None, torch.nn.Module | None, str]:
                 f"loop_filter must be None, 'deblock', a shipped filter {names} or a module, "
                 f"got {loop_filter!r}"
             )
-        return "shipped", _shipped_filter(loop_filter), loop_filter
+        return "shipped", shipped_filter(loop_filter), loop_filter
     if isinstance(loop_filter, torch.nn.Module):
         return "custom", loop_filter, ""
     raise TypeError(
@@ -254,8 +270,9 @@ def _check_frames(frames) -> np.ndarray:
     return frames
 
 
-def analyze(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
-            search_range: int = 7) -> EncodedVideo:  # fmt: skip
+def analyze(
+    frames, quality: int = 30, loop_filter=None, mode: str = "in-loop", search_range: int = 7
+) -> EncodedVideo:
     """Code luma frames (N, H, W) uint8: frame 0 intra, the others predicted from the previous one;
     return the file and what the encoder saw (see ``encode`` for the arguments)."""
     frames = _check_frames(frames)
@@ -296,16 +313,26 @@ def analyze(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
         bits.append(len(writer.bits) - start)
         all_vectors.append(vectors)
     displayed = np.stack(displayed)
-    header = struct.pack(_HEADER, width, height, count, int(quality), FILTER_MODES.index(mode),
-                         _KINDS[kind], search_range,
-                         container.fingerprint(model) if kind == "custom" else 0,
-                         name.encode(), container.content_crc(displayed))  # fmt: skip
+    header = struct.pack(
+        _HEADER,
+        width,
+        height,
+        count,
+        int(quality),
+        FILTER_MODES.index(mode),
+        _KINDS[kind],
+        search_range,
+        container.fingerprint(model) if kind == "custom" else 0,
+        name.encode(),
+        container.content_crc(displayed),
+    )
     data = container.pack(_MAGIC, _VERSION, header, writer.to_bytes())
     return EncodedVideo(data, displayed, np.stack(references), bits, all_vectors)
 
 
-def encode(frames, quality: int = 30, loop_filter=None, mode: str = "in-loop",
-           search_range: int = 7) -> bytes:  # fmt: skip
+def encode(
+    frames, quality: int = 30, loop_filter=None, mode: str = "in-loop", search_range: int = 7
+) -> bytes:
     """Code luma frames (N, H, W) uint8 into a self-describing file.
 
     Args:
@@ -331,9 +358,17 @@ def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> np.ndarra
         fields
     )
     kinds = {v: k for k, v in _KINDS.items()}
-    if (not width or not height or width % MACROBLOCK or height % MACROBLOCK or not count
-            or not 1 <= quality <= 100 or mode_index >= len(FILTER_MODES) or kind_index not in kinds
-            or not 1 <= search_range <= 32):  # fmt: skip
+    if (
+        not width
+        or not height
+        or width % MACROBLOCK
+        or height % MACROBLOCK
+        or not count
+        or not 1 <= quality <= 100
+        or mode_index >= len(FILTER_MODES)
+        or kind_index not in kinds
+        or not 1 <= search_range <= 32
+    ):
         raise VideoStreamError(f"inconsistent video header {fields[:7]}")
     kind, mode = kinds[kind_index], FILTER_MODES[mode_index]
     if (kind != "shipped" and raw_name.strip(b"\0")) or (kind != "custom" and print_):
@@ -343,7 +378,7 @@ def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> np.ndarra
     model = None
     if kind == "shipped":
         try:
-            model = _shipped_filter(raw_name.rstrip(b"\0").decode())
+            model = shipped_filter(raw_name.rstrip(b"\0").decode())
         except (UnicodeDecodeError, FileNotFoundError) as error:
             raise VideoStreamError(
                 f"the file names a filter that is not shipped ({error})"
@@ -366,8 +401,9 @@ def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> np.ndarra
             vectors = np.array([reader.signed() for _ in range(rows * cols * 2)], dtype=np.int64)
             if np.abs(vectors).max(initial=0) > search_range:
                 raise VideoStreamError("a motion vector exceeds the file's search range")
-            prediction = motion_compensate(reference, vectors.reshape(rows, cols, 2),
-                                           search_range=search_range)  # fmt: skip
+            prediction = motion_compensate(
+                reference, vectors.reshape(rows, cols, 2), search_range=search_range
+            )
         levels = read_blocks(reader, (height // 8, width // 8))
         reconstruction = _reconstruct(prediction, levels, table)
         filtered = _loop_filter(kind, model, reconstruction, quality)

@@ -12,10 +12,17 @@ import torch
 
 from .core import interactive_figure
 
-__all__ = ["relu_view", "relu_explorer", "gate_view", "gate_explorer", "gate_agreement"]
+__all__ = [
+    "one_block",
+    "relu_view",
+    "relu_explorer",
+    "gate_view",
+    "gate_explorer",
+    "gate_agreement",
+]
 
 
-def _block(coefficients: torch.Tensor, index: int) -> torch.Tensor:
+def one_block(coefficients: torch.Tensor, index: int) -> torch.Tensor:
     """Block ``index`` (over images, channels and grid positions) as (1, 64, 1, 1)."""
     n, c64, hb, wb = coefficients.shape
     blocks = coefficients.reshape(n, c64 // 64, 64, hb, wb).permute(0, 1, 3, 4, 2).reshape(-1, 64)
@@ -28,8 +35,11 @@ def relu_view(block: torch.Tensor, k: int):
     from .. import compressed_domain as cd
 
     block = block.reshape(1, 64, 1, 1).to(torch.float64)
-    outputs = {"exact ReLU": cd.relu_exact(block), f"direct, k={k}": cd.relu_direct(block, k),
-               f"ASM, k={k}": cd.relu_asm(block, k)}  # fmt: skip
+    outputs = {
+        "exact ReLU": cd.relu_exact(block),
+        f"direct, k={k}": cd.relu_direct(block, k),
+        f"ASM, k={k}": cd.relu_asm(block, k),
+    }
     pixels = {"input": cd.to_pixels(block)[0, 0].numpy()}
     pixels.update({name: cd.to_pixels(value)[0, 0].numpy() for name, value in outputs.items()})
     limit = float(np.abs(pixels["input"]).max()) or 1.0
@@ -44,8 +54,11 @@ def relu_view(block: torch.Tensor, k: int):
     axes[4].set_xticks([])
     axes[4].set_yticks([])
     exact = pixels["exact ReLU"]
-    errors = {name: float(np.sqrt(np.mean((values - exact) ** 2)))
-              for name, values in pixels.items() if name.startswith(("direct", "ASM"))}  # fmt: skip
+    errors = {
+        name: float(np.sqrt(np.mean((values - exact) ** 2)))
+        for name, values in pixels.items()
+        if name.startswith(("direct", "ASM"))
+    }
     figure.tight_layout()
     text = " · ".join(f"RMSE {name}: {value:.4f}" for name, value in errors.items())
     return figure, text
@@ -58,9 +71,11 @@ def relu_explorer(coefficients: torch.Tensor) -> ipywidgets.VBox:
         "k": ipywidgets.IntSlider(value=4, min=1, max=15, description="bands k"),
         "index": ipywidgets.IntSlider(
             value=0, min=0, max=n * (c64 // 64) * hb * wb - 1, description="block"
-        ),  # fmt: skip
+        ),
     }
-    return interactive_figure(lambda k, index: relu_view(_block(coefficients, index), k), controls)
+    return interactive_figure(
+        lambda k, index: relu_view(one_block(coefficients, index), k), controls
+    )
 
 
 def gate_agreement(

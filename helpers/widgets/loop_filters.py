@@ -28,8 +28,9 @@ def filter_view(image, quality: int, model=None, zoom: tuple[int, int, int] = (0
     window = (slice(top, top + side), slice(left, left + side))
     luma = filters.luma
     figure, axes = plt.subplots(1, 5, figsize=(14, 3.2))
-    for axis, picture, title in zip(axes[:3], [array, decoded, filtered],
-                                    ["original", f"JPEG q{quality}", f"+ {name}"]):  # fmt: skip
+    for axis, picture, title in zip(
+        axes[:3], [array, decoded, filtered], ["original", f"JPEG q{quality}", f"+ {name}"]
+    ):
         axis.imshow(picture[window], interpolation="nearest")
         axis.set_title(title)
     for axis, picture, title in zip(
@@ -59,7 +60,7 @@ def filter_explorer(image, models: dict) -> ipywidgets.VBox:
         "choice": ipywidgets.Dropdown(options=["deblock", *models], description="filter"),
         "side": ipywidgets.IntSlider(
             value=96, min=32, max=min(height, width), step=16, description="zoom size"
-        ),  # fmt: skip
+        ),
         "top": ipywidgets.IntSlider(value=0, min=0, max=height - 32, step=8, description="top"),
         "left": ipywidgets.IntSlider(value=0, min=0, max=width - 32, step=8, description="left"),
     }

@@ -52,8 +52,10 @@ def npp_view(npp, image, quality: int, on: bool = True, machine=None):
     figure.tight_layout()
     bpp = 8 * len(data) / (array.shape[0] * array.shape[1])
     kept = "kept" if top5[0][0] == original[0] else "changed"
-    text = (f"{len(data):,} bytes ({bpp:.3f} bpp) · top-1 {top5[0][0]} ({top5[0][1]:.0%}) · "
-            f"original's top-1 {original[0]}: {kept} · RMS removed {np.sqrt((removed**2).mean()):.2f} levels")  # fmt: skip
+    text = (
+        f"{len(data):,} bytes ({bpp:.3f} bpp) · top-1 {top5[0][0]} ({top5[0][1]:.0%}) · "
+        f"original's top-1 {original[0]}: {kept} · RMS removed {np.sqrt((removed**2).mean()):.2f} levels"
+    )
     return figure, text
 
 
@@ -66,7 +68,7 @@ def npp_explorer(npp, image, machine=None) -> ipywidgets.VBox:
     controls = {
         "quality": ipywidgets.IntSlider(
             value=min(max(30, low), high), min=low, max=high, description="quality"
-        ),  # fmt: skip
+        ),
         "on": ipywidgets.ToggleButtons(options=[("NPP on", True), ("NPP off", False)], value=True),
     }
     return interactive_figure(

@@ -35,8 +35,14 @@ def interval_view(message: str, max_steps: int = 12):
         left = 0.0
         for index, share in enumerate(shares):
             chosen = symbols[index] == step["symbol"]
-            axis.barh(row, share, left=left, color=colours[index], alpha=1.0 if chosen else 0.25,
-                      edgecolor="black" if chosen else "none")  # fmt: skip
+            axis.barh(
+                row,
+                share,
+                left=left,
+                color=colours[index],
+                alpha=1.0 if chosen else 0.25,
+                edgecolor="black" if chosen else "none",
+            )
             if share > 0.06:
                 axis.text(left + share / 2, row, symbols[index], ha="center", va="center")
             left += share
@@ -52,9 +58,11 @@ def interval_view(message: str, max_steps: int = 12):
     figure.tight_layout()
     last = entropy.interval_steps(message)[-1]
     ideal = sum(-np.log2(shares[symbols.index(s)]) for s in message)
-    text = (f"{len(message)} symbols, final interval width {float(last['high'] - last['low']):.3g}: "
-            f"{last['bits']} bits to name a number inside it; the entropy bound is {ideal:.1f} bits; "
-            f"8-bit ASCII would take {8 * len(message)} bits.")  # fmt: skip
+    text = (
+        f"{len(message)} symbols, final interval width {float(last['high'] - last['low']):.3g}: "
+        f"{last['bits']} bits to name a number inside it; the entropy bound is {ideal:.1f} bits; "
+        f"8-bit ASCII would take {8 * len(message)} bits."
+    )
     return figure, text
 
 
@@ -97,8 +105,9 @@ def bits_explorer(model, pictures: dict) -> ipywidgets.VBox:
         "name": ipywidgets.Dropdown(options=list(pictures), description="image"),
         "vmax": ipywidgets.FloatSlider(value=16, min=4, max=32, step=1, description="max bits"),
     }
-    return interactive_figure(lambda name, vmax: bits_heatmap_view(model, pictures[name], vmax),
-                              controls)  # fmt: skip
+    return interactive_figure(
+        lambda name, vmax: bits_heatmap_view(model, pictures[name], vmax), controls
+    )
 
 
 def scale_step_view(model, image, scale: int = 0, step: int = 0, vmax: float = 16.0):
@@ -135,7 +144,7 @@ def scale_step_explorer(model, pictures: dict) -> ipywidgets.VBox:
             options=[(f"{i}: {s}", i) for i, s in enumerate(multiscale.STEPS)],
             value=0,
             description="step",
-        ),  # fmt: skip
+        ),
         "vmax": ipywidgets.FloatSlider(value=16, min=4, max=32, step=1, description="max bits"),
     }
 

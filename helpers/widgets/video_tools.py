@@ -63,9 +63,11 @@ def tool_frames_view(frames, quality: int = 25, tool: str = "learned loop filter
     for axis in (bits_axis, psnr_axis):
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
-    text = (f"classic: {len(base.data)} bytes, mean PSNR-Y {np.mean(base.psnr_per_frame):.2f} dB; "
-            f"{tool}: {len(with_tool.data)} bytes ({100 * (len(with_tool.data) / len(base.data) - 1):+.1f} %), "
-            f"{np.mean(with_tool.psnr_per_frame):.2f} dB")  # fmt: skip
+    text = (
+        f"classic: {len(base.data)} bytes, mean PSNR-Y {np.mean(base.psnr_per_frame):.2f} dB; "
+        f"{tool}: {len(with_tool.data)} bytes ({100 * (len(with_tool.data) / len(base.data) - 1):+.1f} %), "
+        f"{np.mean(with_tool.psnr_per_frame):.2f} dB"
+    )
     return figure, text
 
 
@@ -77,7 +79,7 @@ def tool_explorer(frames) -> ipywidgets.VBox:
             options=[t for t in hybrid.TOOL_NAMES if t != "classic"],
             value="learned loop filter",
             description="tool",
-        ),  # fmt: skip
+        ),
     }
     return interactive_figure(
         lambda quality, tool: tool_frames_view(frames, quality, tool), controls
@@ -100,8 +102,17 @@ def motion_view(frames, frame: int = 1, quality: int = 25):
     colours = np.array(["0.6", "lime", "red"])[types]
     for kind, colour in ((0, "0.7"), (1, "lime")):
         mask = types == kind
-        axis.quiver(xs[mask], ys[mask], vectors[..., 1][mask], -vectors[..., 0][mask], color=colour,
-                    angles="xy", scale_units="xy", scale=0.5, width=0.004)  # fmt: skip
+        axis.quiver(
+            xs[mask],
+            ys[mask],
+            vectors[..., 1][mask],
+            -vectors[..., 0][mask],
+            color=colour,
+            angles="xy",
+            scale_units="xy",
+            scale=0.5,
+            width=0.004,
+        )
     intra_mask = types == 2
     axis.scatter(
         xs[intra_mask], ys[intra_mask], marker="s", s=60, facecolors="none", edgecolors="red"
@@ -110,8 +121,10 @@ def motion_view(frames, frame: int = 1, quality: int = 25):
     axis.axis("off")
     del colours
     counts = np.bincount(types.ravel(), minlength=3)
-    text = (f"frame {frame}: {counts[0]} skip, {counts[1]} inter, {counts[2]} intra macroblocks; "
-            f"{result.bits_per_frame[frame]} bits; mean |vector| {np.abs(vectors).mean():.2f} px")  # fmt: skip
+    text = (
+        f"frame {frame}: {counts[0]} skip, {counts[1]} inter, {counts[2]} intra macroblocks; "
+        f"{result.bits_per_frame[frame]} bits; mean |vector| {np.abs(vectors).mean():.2f} px"
+    )
     return figure, text
 
 
