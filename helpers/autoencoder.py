@@ -364,6 +364,48 @@ def _latent_size(kind: str, height: int, width: int) -> tuple[int, int]:
     return padded[0] // stride, padded[1] // stride
 
 
+def _least_bits(rows) -> float:
+    """The fewest bits any one symbol can cost under these CDF tables (16-bit precision): -log2 of the
+    largest probability any table gives. A string of n bytes holds at most 8 n / least_bits symbols."""
+    largest = max(
+        int(np.max(np.diff(np.asarray(row, dtype=np.int64)))) for row in rows if len(row) > 1
+    )
+    return -math.log2(largest / 2**16)
+
+
+def _table_rows(coder) -> list:
+    """The CDF rows of a coder: the integer decoder's ``_Coder`` or a CompressAI entropy model."""
+    if isinstance(coder, _Coder):
+        return coder.cdf
+    cdf, lengths = coder._quantized_cdf.cpu().numpy(), coder._cdf_length.cpu().numpy()
+    return [cdf[i, : int(n)] for i, n in enumerate(lengths)]
+
+
+def _check_capacity(
+    model, kind: str, strings: list, height: int, width: int, channels: int
+) -> None:
+    """Refuse a header that declares more symbols than its strings can hold (a forged size), before
+    decoding anything: every symbol costs at least ``_least_bits`` of its tables."""
+    z_size = _latent_size(kind.removeprefix("integer-"), height, width)
+    if kind.startswith("integer-"):
+        coders = [(model.y_coder, channels, 4), (model.z_coder, len(model.z_coder.cdf), 1)]
+    elif kind == "factorized":
+        coders = [(model.entropy_bottleneck, channels, 1)]
+    else:
+        z_channels = len(model.entropy_bottleneck._cdf_length)
+        coders = [
+            (model.gaussian_conditional, channels, 4),
+            (model.entropy_bottleneck, z_channels, 1),
+        ]
+    for (coder, count, scale), string in zip(coders, strings):
+        symbols = count * z_size[0] * scale * z_size[1] * scale
+        if symbols * _least_bits(_table_rows(coder)) > 8 * len(string[0]) + 64:
+            raise AutoencoderStreamError(
+                f"a {height} x {width} image's {symbols} latent symbols cannot fit in "
+                f"{len(string[0])} bytes: the header declares more than the file holds"
+            )
+
+
 def _decode_latent(model: torch.nn.Module, kind: str, strings: list, size: tuple[int, int]):
     """y_hat from the strings, as CompressAI's ``decompress`` computes it before g_s."""
     if kind.startswith("integer-"):
@@ -447,6 +489,7 @@ def decode_latents(model: torch.nn.Module, data: bytes) -> tuple[torch.Tensor, i
         )
     container.check_fingerprint(model, print_, AutoencoderStreamError)
     strings = [[part] for part in container.split_lengths(payload, lengths, AutoencoderStreamError)]
+    _check_capacity(model, kind, strings, height, width, channels)
     with container.decoding(AutoencoderStreamError), torch.no_grad():
         y_hat = _decode_latent(model, kind, strings, _latent_size(kind, height, width))
     container.check_content(latent_crc, AutoencoderStreamError, np.array([height, width]), y_hat)

@@ -12,6 +12,7 @@ their decoders resynchronize on restart markers instead (chapter 1).
 from __future__ import annotations
 
 import contextlib
+import math
 import struct
 import zlib
 
@@ -30,6 +31,8 @@ __all__ = [
     "check_fingerprint",
     "DAMAGE_KINDS",
     "damage",
+    "forged_headers",
+    "BitBudget",
 ]
 
 _PREFIX = ">4sBH"
@@ -97,14 +100,38 @@ def split_lengths(payload: bytes, lengths: list[int], error: type[StreamError]) 
 
 @contextlib.contextmanager
 def decoding(error: type[StreamError], what: str = "the entropy decoder"):
-    """Turn what a native decoder raises on a stream it cannot read (RuntimeError, ValueError,
-    IndexError, AssertionError) into the coder's documented error."""
+    """Turn what a decoder raises on a stream it cannot read (RuntimeError, ValueError, IndexError,
+    AssertionError, and ArithmeticError: an integer network whose sums would leave float64's exact
+    range on forged inputs) into the coder's documented error."""
     try:
         yield
     except error:
         raise
-    except (RuntimeError, ValueError, IndexError, AssertionError) as failure:
+    except (RuntimeError, ValueError, IndexError, AssertionError, ArithmeticError) as failure:
         raise error(f"{what} failed on this stream ({failure})") from failure
+
+
+class BitBudget:
+    """The information a range decoder may still hand out: a stream of ``payload_bytes`` holds at most
+    8 x payload_bytes + 64 bits of information (Σ -log2 p of its symbols, the coder's 64-bit state
+    aside). ``spend(p)`` after each decoded symbol (p: the probability the coder used, exactly) raises
+    ``error`` as soon as the symbols decoded so far carry more than that: a header that declares more
+    symbols than the payload can hold (a forged size) is refused after a few symbols past the end of
+    the data, instead of after decoding the whole declared image."""
+
+    def __init__(self, payload_bytes: int, error: type[StreamError], margin_bits: float = 96.0):
+        self.limit = 8.0 * payload_bytes + margin_bits
+        self.spent = 0.0
+        self.error = error
+
+    def spend(self, probability: float) -> None:
+        self.spent -= math.log2(probability) if probability > 0 else math.inf
+        if self.spent > self.limit:
+            raise self.error(
+                f"the symbols decoded so far carry {self.spent:.0f} bits of information, more than "
+                f"the {self.limit - 96:.0f}-bit payload can hold: the header declares more than the "
+                "file contains"
+            )
 
 
 def content_crc(*arrays) -> int:
@@ -188,3 +215,19 @@ def damage(data: bytes, kind: str, rng, header_bytes: int = 24) -> bytes:
                 header[int(rng.integers(0, len(header)))] ^= 1 << int(rng.integers(0, 8))
         return pack(magic, version, bytes(header), payload)
     raise ValueError(f"kind must be one of {DAMAGE_KINDS}, got {kind!r}")
+
+
+def forged_headers(data: bytes) -> list[tuple[int, bytes]]:
+    """Every header byte of a container file changed in turn (its bits inverted, then + 1), each with
+    the CRC-32 recomputed, as a buggy or hostile encoder writes them: [(byte index, file), ...]. A
+    decoder must refuse each (or decode the same picture) quickly, from its field checks."""
+    magic, version, length = struct.unpack(_PREFIX, bytes(data[:7]))
+    header = bytes(data[7 : 7 + length])
+    payload = bytes(data[7 + length + 4 :])
+    out = []
+    for index in range(len(header)):
+        for value in (header[index] ^ 0xFF, (header[index] + 1) & 0xFF):
+            forged = bytearray(header)
+            forged[index] = value
+            out.append((index, pack(magic, version, bytes(forged), payload)))
+    return out

@@ -503,17 +503,20 @@ def decompress(model: torch.nn.Module, data: bytes) -> np.ndarray:
     words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
     decoder = constriction.stream.queue.RangeDecoder(words)
     if isinstance(model, IntegerPixelCNN):
-        return _decompress_integer(model, decoder, height, width, pixels_crc)
+        return _decompress_integer(model, decoder, height, width, pixels_crc, len(payload))
     x = torch.zeros(1, model.channels, height, width, device=device)
     above = receptive_field(model)[0]
+    budget = container.BitBudget(len(payload), PixelCNNStreamError)
     with container.decoding(PixelCNNStreamError, "the range decoder"), torch.no_grad():
         for row in range(height):
             for col in range(width):
                 for channel in range(model.channels):
                     log_probs = _row_log_probs(model, x, row, above)[0, channel, :, col]
-                    probs = _frequencies(log_probs[None])[0] / FREQUENCY_TOTAL
+                    frequencies = _frequencies(log_probs[None])[0]
+                    probs = frequencies / FREQUENCY_TOTAL
                     model_ = constriction.stream.model.Categorical(probs, perfect=False)
                     value = int(decoder.decode(model_))
+                    budget.spend(float(frequencies[value]) / FREQUENCY_TOTAL)
                     x[0, channel, row, col] = value / 255
     out = _as_pixels(x)
     container.check_content(pixels_crc, PixelCNNStreamError, out)
@@ -803,11 +806,14 @@ def _compress_integer(model: IntegerPixelCNN, image) -> bytes:
     return container.pack(_MAGIC, _VERSION, header, payload)
 
 
-def _decompress_integer(model: IntegerPixelCNN, decoder, height, width, pixels_crc) -> np.ndarray:
+def _decompress_integer(
+    model: IntegerPixelCNN, decoder, height, width, pixels_crc, payload_bytes: int
+) -> np.ndarray:
     import constriction
 
     u = np.zeros((1, model.channels, height, width), dtype=np.int64)
     above = receptive_field(model.model)[0]
+    budget = container.BitBudget(payload_bytes, PixelCNNStreamError)
     with container.decoding(PixelCNNStreamError, "the range decoder"):
         for row in range(height):
             for col in range(width):
@@ -817,6 +823,7 @@ def _decompress_integer(model: IntegerPixelCNN, decoder, height, width, pixels_c
                         counts / FREQUENCY_TOTAL, perfect=False
                     )
                     value = int(decoder.decode(coder_model))
+                    budget.spend(float(counts[value]) / FREQUENCY_TOTAL)
                     u[0, channel, row, col] = 2 * value - 255
     out = ((u[0] + 255) // 2).transpose(1, 2, 0).astype(np.uint8)
     container.check_content(pixels_crc, PixelCNNStreamError, out)

@@ -22,19 +22,19 @@ from helpers import compressed_domain as cd
 from helpers import config, images, metrics
 from helpers import machine_coding as mc
 
-OUT = Path(mc.__file__).resolve().parent / "reference" / "machine_coding_study.json"
+OUT = Path(mc.__file__).resolve().parents[1] / "reference" / "machine_coding_study.json"
 QUALITIES = {"jpeg": [5, 10, 15, 20, 30, 50, 75, 90], "heif": [10, 20, 30, 45, 60, 80]}
 MACHINES = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2")
 
 
-def _model(name: str, runs: str | None):
+def _model(name: str, runs: str | None, quality: int | None = None):
     if runs is None:
-        return mc.load_pretrained(name)
+        return mc.load_pretrained(name, quality)
+    if quality is not None:
+        return mc.load_npp(Path(runs) / f"npp_jpeg_q{quality}.pt")
     files = {
         "npp-jpeg": "npp_jpeg.pt",
         "npp-jpeg-learned": "npp_jpeg_learned.pt",
-        "npp-jpeg-q20": "npp_jpeg_q20.pt",
-        "npp-jpeg-q50": "npp_jpeg_q50.pt",
         "npp-heif": "npp_heif.pt",
         "proxy-jpeg": "proxy_jpeg.pt",
         "proxy-heif": "proxy_heif.pt",
@@ -153,7 +153,7 @@ def per_quality(runs, limit):
     adaptive = _model("npp-jpeg", runs)
     out = {}
     for q in (20, 50):
-        single = _model(f"npp-jpeg-q{q}", runs)
+        single = _model("npp-jpeg", runs, quality=q)
         rows = {
             "per_quality": mc.rate_accuracy(photos, labels, "jpeg", [q], single, machines)[0],
             "adaptive": mc.rate_accuracy(photos, labels, "jpeg", [q], adaptive, machines)[0],

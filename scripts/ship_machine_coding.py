@@ -95,11 +95,16 @@ def main() -> None:
                 )
             )
         for target_name, content, info, steps in targets:
+            # a per-quality NPP ships under its family name with the quality in the key
+            # (machine_coding/npp-jpeg/q20); its file keeps the old name
+            base, _, quality = target_name.partition("-q")
+            per_quality = quality.isdigit()
             found = registry.ship(
                 content,
                 f"machine-coding-{target_name}.pt",
                 "machine_coding",
-                target_name,
+                base if per_quality else target_name,
+                int(quality) if per_quality else None,
                 **info,
                 steps=int(steps),
                 command=COMMAND,

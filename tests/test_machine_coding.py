@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from skimage import data as skdata
 
-from helpers import jpeg, recipes, registry, standard_codecs
+from helpers import images, jpeg, recipes, registry, standard_codecs
 from helpers import machine_coding as mc
 
 
@@ -162,7 +162,7 @@ def test_learned_proxy_routes_each_quality(photos):
     x_hat, bits = proxy(x, torch.tensor([10.0, 50.0, 10.0]))
     assert x_hat.shape == x.shape and bits.shape == (3,) and (bits > 0).all()
     with torch.no_grad():
-        alone = proxy.models["50"](mc.images.pad_to_multiple(x[1:2], 64)[0])["x_hat"][..., :64, :64]
+        alone = proxy.models["50"](images.pad_to_multiple(x[1:2], 64)[0])["x_hat"][..., :64, :64]
     assert torch.allclose(x_hat[1:2], alone.clamp(0, 1), atol=1e-5)
     with pytest.raises(ValueError, match=r"at qualities \[10, 50\], not \[30\]"):
         proxy(x[:1], 30)
@@ -275,10 +275,19 @@ def test_shipped_models_load_and_unknown_names_fail():
     with pytest.raises(registry.WeightsError, match="no chapter-9 model"):
         mc.load_pretrained("npp-webp")
     shipped = set(registry.shipped("machine_coding"))
-    assert shipped == {f"machine_coding/{name}" for name in mc.PRETRAINED}
+    assert {
+        "machine_coding/npp-jpeg",
+        "machine_coding/npp-jpeg/q20",
+        "machine_coding/npp-jpeg/q50",
+        "machine_coding/diffjpeg",
+        "machine_coding/proxy-heif",
+    } <= shipped
     npp = mc.load_pretrained("npp-jpeg")
     assert npp.adaptive and npp.codec == "jpeg"
-    assert mc.load_pretrained("npp-jpeg-q50").quality == 50
+    single = mc.load_pretrained("npp-jpeg", 50)  # a per-quality NPP: the quality in the key
+    assert single.quality == 50 and not single.adaptive
+    with pytest.raises(registry.WeightsError, match="npp-jpeg/q35"):
+        mc.load_pretrained("npp-jpeg", 35)
     diff = mc.load_pretrained("diffjpeg")
     assert (diff.rate.weights > 0).any()
     proxy = mc.load_pretrained("proxy-heif")
