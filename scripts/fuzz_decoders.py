@@ -64,6 +64,12 @@ def _coders() -> dict:
 
     yuv = {"y": frames, "u": frames[:, ::2, ::2], "v": frames[:, 1::2, 1::2]}
     every_tool = hybrid.Tools(True, True, True, True, False, "deblock")
+    from helpers.video import pframe
+
+    pframe_model = pframe.load_pretrained("pframe", 1)
+    moving = rng.integers(0, 256, (2, 32, 48), dtype=np.uint8)
+    moving[1] = np.roll(moving[0], 2, axis=1)
+    pframe_frames = {"y": moving, "u": moving[:, ::2, ::2], "v": moving[:, 1::2, 1::2]}
     return {
         "jpeg": (lambda: jpeg.encode(photo, 50), jpeg.decode, jpeg.JPEGError),
         "pixelcnn": (
@@ -100,6 +106,11 @@ def _coders() -> dict:
             lambda: hybrid.encode(yuv, 30, every_tool),
             hybrid.decode,
             hybrid.HybridStreamError,
+        ),
+        "video-pframe": (
+            lambda: pframe.compress(pframe_model, pframe_frames),
+            lambda data: pframe.decompress(pframe_model, data),
+            pframe.PFrameStreamError,
         ),
         # the integer decoders of chapter 4, section 10 (the shipped models only)
         "autoencoder-integer": (
@@ -197,6 +208,7 @@ DECODERS = (
     "roi-learned",
     "video",
     "video-hybrid",
+    "video-pframe",
     "autoencoder-integer",
     "roi-learned-integer",
     "video-integer",

@@ -114,6 +114,20 @@ def test_hybrid_video_decodes_from_the_bytes_alone_and_refuses_damage():
             hybrid.decode(bad)
 
 
+def test_pframe_video_decodes_from_the_bytes_alone_and_refuses_damage():
+    from helpers.video import pframe
+
+    model = pframe.load_pretrained("pframe", 1)
+    y = np.random.default_rng(5).integers(0, 256, (2, 32, 48), dtype=np.uint8)
+    frames = {"y": y, "u": y[:, ::2, ::2], "v": y[:, 1::2, 1::2]}
+    data = pframe.compress(model, frames)
+    decoded = pframe.decompress(model, data)
+    assert {k: v.shape for k, v in decoded.items()} == {k: v.shape for k, v in frames.items()}
+    for bad in (data[: len(data) // 2], b"", b"\x89PNG\r\n\x1a\n" + data[8:], data + b"\x00"):
+        with pytest.raises(pframe.PFrameStreamError):
+            pframe.decompress(model, bad)
+
+
 def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
     """A few hundred damaged files per decoder (benchmarks/bench_fuzz.py runs 2,000)."""
     result = subprocess.run(
@@ -136,6 +150,7 @@ def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
         "roi-learned",
         "video",
         "video-hybrid",
+        "video-pframe",
     }
     for summary in summaries:
         assert not summary["failures"], summary

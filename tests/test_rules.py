@@ -331,3 +331,15 @@ def test_every_script_is_described_in_the_scripts_readme():
         if p.is_file() and p.name != "README.md" and f"`{p.name}`" not in readme
     ]
     assert not missing, f"scripts/README.md does not say what these are for: {missing}"
+
+
+def test_formatting_is_ruff_format_with_no_exceptions():
+    # `make lint` runs ruff format --check; a "# fmt: skip" would exempt a line from it
+    skipped = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for folder in ("helpers", "tests", "scripts", "benchmarks", "browser_tests", "book")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if line.rstrip().endswith("# fmt" + ": skip")
+    ]
+    assert not skipped, skipped

@@ -450,6 +450,118 @@ def _intra_macroblock(target, work, mby, mbx, tables, lam, tools, luma_modes, sy
     return total_sse + sse + lam * (total_bits + bits), total_sse + sse, best_chroma
 
 
+@dataclass
+class _Candidate:
+    """One way to code a macroblock and what it costs: J = SSE + lambda R, the reconstructed
+    macroblock (Y 16 x 16, U and V 8 x 8, int64) and what its syntax needs."""
+
+    cost: float
+    kind: str  # "skip", "inter" or "intra"
+    sse: int
+    planes: list[np.ndarray]
+    vector: np.ndarray | None = None  # skip and inter: the (half-pel) motion vector
+    levels: tuple[np.ndarray, np.ndarray] | None = None  # inter: luma and chroma levels
+    intra_syntax: list = field(default_factory=list)  # intra: per block ("mode", ...) and chroma
+    chroma_mode: int = -1
+    luma_modes: np.ndarray | None = None  # intra: the frame's luma modes with this MB's chosen
+
+
+def _macroblock(planes: list[np.ndarray], y: int, x: int) -> list[np.ndarray]:
+    """Views of the macroblock at luma (y, x): Y 16 x 16, U and V 8 x 8."""
+    return [planes[0][y : y + MB, x : x + MB]] + [
+        plane[y // 2 : y // 2 + 8, x // 2 : x // 2 + 8] for plane in planes[1:]
+    ]
+
+
+def _skip_candidate(reference: _Reference, mby, mbx, predictor, source, lam) -> _Candidate:
+    """The predicted vector and no residual: one bit-ish of syntax (the macroblock type)."""
+    planes = reference.macroblock(mby, mbx, predictor)
+    sse = sum(int(((p - s) ** 2).sum()) for p, s in zip(planes, source, strict=True))
+    return _Candidate(sse + lam * 1, "skip", sse, planes, vector=predictor)
+
+
+def _inter_candidate(
+    reference: _Reference, integer_vector, predictor, source, y, x, tables, lam, search_range
+) -> _Candidate:
+    """The integer vector refined to half-pel by SAD + 4 x vector bits, then the residual coded."""
+    centre = integer_vector * 2
+    best_vector, best_cost = None, None
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            vector = centre + (dy, dx)
+            if np.abs(vector).max() > 2 * search_range:
+                continue
+            sad = int(np.abs(reference.block(0, y, x, MB, vector) - source[0]).sum())
+            cost = sad + 4 * int(_se_bits(vector - predictor).sum())
+            if best_cost is None or cost < best_cost:
+                best_vector, best_cost = vector, cost
+    prediction = reference.macroblock(y // MB, x // MB, best_vector)
+    luma_blocks = np.stack([source[0][oy : oy + 8, ox : ox + 8] for oy, ox in _LUMA_OFFSETS])
+    luma_pred = np.stack([prediction[0][oy : oy + 8, ox : ox + 8] for oy, ox in _LUMA_OFFSETS])
+    levels_y, recon_y, sse_y = _code_blocks(luma_blocks, luma_pred, tables[0], False)
+    levels_c, recon_c, sse_c = _code_blocks(
+        np.stack(source[1:]), np.stack(prediction[1:]), tables[1], False
+    )
+    bits = (
+        3
+        + int(_se_bits(best_vector - predictor).sum())
+        + int(block_bits(levels_y).sum())
+        + int(block_bits(levels_c).sum())
+    )
+    sse = int(sse_y.sum() + sse_c.sum())
+    luma = np.zeros((MB, MB), dtype=np.int64)
+    for k, (oy, ox) in enumerate(_LUMA_OFFSETS):
+        luma[oy : oy + 8, ox : ox + 8] = recon_y[k]
+    return _Candidate(
+        sse + lam * bits,
+        "inter",
+        sse,
+        [luma, recon_c[0], recon_c[1]],
+        vector=best_vector,
+        levels=(levels_y, levels_c),
+    )
+
+
+def _intra_candidate(target, work, mby, mbx, tables, lam, tools, luma_modes, inter_frame: bool):
+    """Every 8 x 8 luma block and the chroma by their best intra modes (``_intra_macroblock``), on a
+    scratch copy of the frame in a P-frame (an inter or skip choice must leave ``work`` untouched)."""
+    scratch = [plane.copy() for plane in work] if inter_frame else work
+    modes = luma_modes.copy() if inter_frame else luma_modes
+    intra_syntax: list = []
+    cost, sse, chroma_mode = _intra_macroblock(
+        target, scratch, mby, mbx, tables, lam, tools, modes, intra_syntax
+    )
+    return _Candidate(
+        cost + (lam * 3 if inter_frame else 0),
+        "intra",
+        sse,
+        [block.copy() for block in _macroblock(scratch, mby * MB, mbx * MB)],
+        intra_syntax=intra_syntax,
+        chroma_mode=chroma_mode,
+        luma_modes=modes,
+    )
+
+
+def _write_candidate(syntax: _Syntax, best: _Candidate, predictor) -> None:
+    """The chosen macroblock's syntax after its type: the vector difference and levels (inter), or
+    the modes and levels (intra); a skipped macroblock has none."""
+    if best.kind == "inter":
+        syntax.signed(int(best.vector[0] - predictor[0]))
+        syntax.signed(int(best.vector[1] - predictor[1]))
+        syntax.blocks(best.levels[0])
+        syntax.blocks(best.levels[1])
+    elif best.kind == "intra":
+        for item in best.intra_syntax:
+            if item[0] == "mode":
+                syntax.write(int(item[1] == item[2]), 1)
+                if item[1] != item[2]:
+                    syntax.unsigned(item[1] - (item[1] > item[2]))
+            else:
+                syntax.unsigned(item[1])
+        syntax.blocks(np.stack([item[3] for item in best.intra_syntax[:4]]))
+        syntax.blocks(best.intra_syntax[4][2])
+
+
 def _code_frame(
     target,
     reference: _Reference | None,
@@ -459,7 +571,11 @@ def _code_frame(
     fast_model=None,
     collect_features: bool = False,
 ) -> _FrameResult:
-    """Choose and code every macroblock of one frame (planes of int64); nothing is written yet."""
+    """Choose and code every macroblock of one frame (planes of int64); nothing is written yet.
+
+    Per macroblock: the candidates (skip and inter in a P-frame; intra unless the fast mode decision
+    rules it out), the one of least J = D + lambda R, its syntax, and its reconstruction written back
+    into the frame (which later macroblocks predict from)."""
     tables = (jpeg.quant_table(quality), jpeg.quant_table(quality, chroma=True))
     lam = lagrangian(quality)
     height, width = target[0].shape
@@ -473,8 +589,9 @@ def _code_frame(
     syntax = _Syntax()
     features = []
     start = time.perf_counter()
+    inter_frame = reference is not None
     integer = None
-    if reference is not None:
+    if inter_frame:
         integer = toy.motion_search(
             target[0].astype(np.uint8),
             reference.planes[0].astype(np.uint8),
@@ -485,130 +602,55 @@ def _code_frame(
     for mby in range(rows):
         for mbx in range(cols):
             y, x = mby * MB, mbx * MB
-            source = [
-                target[0][y : y + MB, x : x + MB],
-                target[1][y // 2 : y // 2 + 8, x // 2 : x // 2 + 8],
-                target[2][y // 2 : y // 2 + 8, x // 2 : x // 2 + 8],
-            ]
-            candidates = []
-            if reference is not None:
+            source = _macroblock(target, y, x)
+            candidates, predictor = [], None
+            if inter_frame:
                 predictor = _median_vector(vectors, types <= 1, mby, mbx)
-                # skip: the predicted vector, no residual
-                skip = reference.macroblock(mby, mbx, predictor)
-                sse = sum(int(((p - s) ** 2).sum()) for p, s in zip(skip, source, strict=True))
-                candidates.append((sse + lam * 1, "skip", predictor, skip, sse))
-                # inter: the integer vector refined to half-pel, by SAD + lambda_motion * vector bits
-                centre = integer[mby, mbx] * 2
-                best_vector, best_cost = None, None
-                for dy in (-1, 0, 1):
-                    for dx in (-1, 0, 1):
-                        vector = centre + (dy, dx)
-                        if np.abs(vector).max() > 2 * search_range:
-                            continue
-                        sad = int(np.abs(reference.block(0, y, x, MB, vector) - source[0]).sum())
-                        cost = sad + 4 * int(_se_bits(vector - predictor).sum())
-                        if best_cost is None or cost < best_cost:
-                            best_vector, best_cost = vector, cost
-                prediction = reference.macroblock(mby, mbx, best_vector)
-                luma_blocks = np.stack(
-                    [source[0][oy : oy + 8, ox : ox + 8] for oy, ox in _LUMA_OFFSETS]
-                )
-                luma_pred = np.stack(
-                    [prediction[0][oy : oy + 8, ox : ox + 8] for oy, ox in _LUMA_OFFSETS]
-                )
-                levels_y, recon_y, sse_y = _code_blocks(luma_blocks, luma_pred, tables[0], False)
-                levels_c, recon_c, sse_c = _code_blocks(
-                    np.stack(source[1:]), np.stack(prediction[1:]), tables[1], False
-                )
-                bits = (
-                    3
-                    + int(_se_bits(best_vector - predictor).sum())
-                    + int(block_bits(levels_y).sum())
-                    + int(block_bits(levels_c).sum())
-                )
-                sse = int(sse_y.sum() + sse_c.sum())
+                candidates.append(_skip_candidate(reference, mby, mbx, predictor, source, lam))
                 candidates.append(
-                    (
-                        sse + lam * bits,
-                        "inter",
-                        best_vector,
-                        (levels_y, recon_y, levels_c, recon_c),
-                        sse,
+                    _inter_candidate(
+                        reference,
+                        integer[mby, mbx],
+                        predictor,
+                        source,
+                        y,
+                        x,
+                        tables,
+                        lam,
+                        search_range,
                     )
                 )
-            # intra, unless the fast mode decision says it will not win
-            run_intra = True
-            if reference is not None and (fast_model is not None or collect_features):
-                variance = float(source[0].var())
-                feature = _features(candidates, variance, lam)
+            run_intra = True  # unless the fast mode decision says intra will not win
+            if inter_frame and (fast_model is not None or collect_features):
+                feature = _features(candidates, float(source[0].var()), lam)
                 if fast_model is not None:
                     run_intra = fast_model.wants_intra(feature)
                 if collect_features:
                     features.append(feature)
             if run_intra:
-                scratch = [plane.copy() for plane in work] if reference is not None else work
-                modes = luma_modes.copy() if reference is not None else luma_modes
-                intra_syntax: list = []
-                cost, sse, chroma_mode = _intra_macroblock(
-                    target, scratch, mby, mbx, tables, lam, tools, modes, intra_syntax
-                )
                 candidates.append(
-                    (
-                        cost + (lam * 3 if reference is not None else 0),
-                        "intra",
-                        (scratch, intra_syntax, chroma_mode, modes),
-                        None,
-                        sse,
+                    _intra_candidate(
+                        target, work, mby, mbx, tables, lam, tools, luma_modes, inter_frame
                     )
                 )
-            best = min(candidates, key=lambda item: item[0])
-            kind = best[1]
-            if collect_features and reference is not None:
-                features[-1] = features[-1] + [MB_TYPES.index(kind)]
-            if reference is not None:
-                syntax.unsigned(MB_TYPES.index(kind))
-            if kind == "skip":
-                for c, block in enumerate(best[3]):
-                    s = 1 if c else 0
-                    size = 8 if c else MB
-                    work[c][y >> s : (y >> s) + size, x >> s : (x >> s) + size] = block
-                types[mby, mbx], vectors[mby, mbx] = 0, best[2]
-                coded[mby, mbx] = False
-            elif kind == "inter":
-                levels_y, recon_y, levels_c, recon_c = best[3]
-                syntax.signed(int(best[2][0] - predictor[0]))
-                syntax.signed(int(best[2][1] - predictor[1]))
-                for k, (oy, ox) in enumerate(_LUMA_OFFSETS):
-                    work[0][y + oy : y + oy + 8, x + ox : x + ox + 8] = recon_y[k]
-                work[1][y // 2 : y // 2 + 8, x // 2 : x // 2 + 8] = recon_c[0]
-                work[2][y // 2 : y // 2 + 8, x // 2 : x // 2 + 8] = recon_c[1]
-                syntax.blocks(levels_y)
-                syntax.blocks(levels_c)
-                types[mby, mbx], vectors[mby, mbx] = 1, best[2]
-                coded[mby, mbx] = bool(levels_y.any() or levels_c.any())
+            best = min(candidates, key=lambda candidate: candidate.cost)
+            if collect_features and inter_frame:
+                features[-1] = features[-1] + [MB_TYPES.index(best.kind)]
+            if inter_frame:
+                syntax.unsigned(MB_TYPES.index(best.kind))
+            _write_candidate(syntax, best, predictor)
+            for view, block in zip(_macroblock(work, y, x), best.planes, strict=True):
+                view[...] = block  # the one write-back: later macroblocks predict from it
+            types[mby, mbx] = MB_TYPES.index(best.kind)
+            if best.kind == "intra":
+                window = (slice(mby * 2, mby * 2 + 2), slice(mbx * 2, mbx * 2 + 2))
+                luma_modes[window] = best.luma_modes[window]
+                chroma_modes[mby, mbx] = best.chroma_mode
             else:
-                scratch, intra_syntax, chroma_mode, modes = best[2]
-                luma_modes[mby * 2 : mby * 2 + 2, mbx * 2 : mbx * 2 + 2] = modes[
-                    mby * 2 : mby * 2 + 2, mbx * 2 : mbx * 2 + 2
-                ]
-                if scratch is not work:
-                    for c in range(3):
-                        s = 1 if c else 0
-                        size = 8 if c else MB
-                        work[c][y >> s : (y >> s) + size, x >> s : (x >> s) + size] = scratch[c][
-                            y >> s : (y >> s) + size, x >> s : (x >> s) + size
-                        ]
-                for item in intra_syntax:
-                    if item[0] == "mode":
-                        syntax.write(int(item[1] == item[2]), 1)
-                        if item[1] != item[2]:
-                            syntax.unsigned(item[1] - (item[1] > item[2]))
-                    else:
-                        syntax.unsigned(item[1])
-                intra_levels = np.stack([item[3] for item in intra_syntax[:4]])
-                syntax.blocks(intra_levels)
-                syntax.blocks(intra_syntax[4][2])
-                types[mby, mbx], chroma_modes[mby, mbx] = 2, chroma_mode
+                vectors[mby, mbx] = best.vector
+                coded[mby, mbx] = best.kind == "inter" and bool(
+                    best.levels[0].any() or best.levels[1].any()
+                )
     return _FrameResult(
         work,
         syntax,
@@ -622,14 +664,14 @@ def _code_frame(
     )
 
 
-def _features(candidates, variance: float, lam: float) -> list[float]:
+def _features(candidates: list[_Candidate], variance: float, lam: float) -> list[float]:
     """What the fast mode decision sees before the intra search: the skip and inter costs (per
     lambda), the inter SSE, the luma variance (all log-scaled) and lambda."""
     skip, inter = candidates[0], candidates[1]
     return [
-        float(np.log1p(skip[0] / lam)),
-        float(np.log1p(inter[0] / lam)),
-        float(np.log1p(inter[4])),
+        float(np.log1p(skip.cost / lam)),
+        float(np.log1p(inter.cost / lam)),
+        float(np.log1p(inter.sse)),
         float(np.log1p(variance)),
         float(np.log(lam)),
     ]

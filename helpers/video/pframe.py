@@ -17,12 +17,19 @@ the decoded chroma is averaged back to 4:2:0. Rates are real bytes (CompressAI's
 motion and residual latents). This decoder is a float network: it decodes on the machine that encoded
 (chapter 4, section 9 explains why; the hybrid codec's tools are the integer ones).
 
-Trained by ``python -m helpers.recipes video pframe`` (helpers.recipes.video_tools) on pairs of consecutive Foreman frames 0-49 (the training
-split) and on BSDS500 crops moved by random shifts and small affine warps (synthetic motion).
+Files: ``compress(model, frames) -> bytes`` and ``decompress(model, data) -> frames`` (4:2:0 planes
+{'y', 'u', 'v'}, as ``data.video_sequence`` gives them): the course's container (magic NCWF) holding
+frame 0 as a hybrid-codec I-frame and every later frame as motion and residual strings, with the
+model's fingerprint and a CRC-32 of the decoded planes; ``PFrameStreamError`` for anything else.
+
+Trained by ``python -m helpers.recipes video pframe`` (helpers.recipes.video_tools) on pairs of
+consecutive Foreman frames 0-49 (the training split) and on BSDS500 crops moved by random shifts and
+small affine warps (synthetic motion).
 """
 
 from __future__ import annotations
 
+import struct
 import time
 
 import numpy as np
@@ -30,10 +37,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import registry
+from .. import container, registry
 
 __all__ = [
     "PFrameCodec",
+    "PFrameStreamError",
+    "compress",
+    "decompress",
     "estimate_motion",
     "to_tensor",
     "to_planes",
@@ -47,6 +57,15 @@ BLOCK = 8
 SEARCH = 8
 #: R + lambda D weights of the shipped models (D: MSE on [0, 1] YUV, as chapter 4's RateDistortionLoss)
 LAMBDAS = {1: 0.0018, 2: 0.0067}
+
+
+_MAGIC, _VERSION = b"NCWF", 1
+#: frames, height, width, the I-frame's quality, the model's fingerprint, CRC-32 of the decoded planes
+_HEADER = ">HHHBII"
+
+
+class PFrameStreamError(container.StreamError):
+    """A stream that is not a P-frame codec file of this model, or is damaged."""
 
 
 def to_tensor(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> torch.Tensor:
@@ -199,15 +218,18 @@ def stream_bytes(stream: dict) -> int:
     )
 
 
-def code_sequence(model: PFrameCodec, frames: dict, first: list[np.ndarray]) -> dict:
+def code_sequence(
+    model: PFrameCodec, frames: dict, first: list[np.ndarray], keep_streams: bool = False
+) -> dict:
     """P-frames 1..N-1 of 4:2:0 ``frames``, each from the previous decoded frame; frame 0's decoded
     planes ``first`` come from another codec (the hybrid codec's I-frame). Returns bytes per P-frame
-    (and the motion's share of them), decoded planes (frame 0 included) and the seconds spent."""
+    (and the motion's share of them), decoded planes (frame 0 included) and the seconds spent (and,
+    with ``keep_streams``, each P-frame's strings: what ``compress`` writes)."""
     count = frames["y"].shape[0]
     device = next(model.parameters()).device
     reference_planes = [np.asarray(p) for p in first]
     decoded = {key: [plane] for key, plane in zip("yuv", reference_planes, strict=True)}
-    sizes, motion_sizes, started = [], [], time.perf_counter()
+    sizes, motion_sizes, streams, started = [], [], [], time.perf_counter()
     for n in range(1, count):
         current = to_tensor(frames["y"][n], frames["u"][n], frames["v"][n]).to(device)
         reference = to_tensor(*reference_planes).to(device)
@@ -216,6 +238,8 @@ def code_sequence(model: PFrameCodec, frames: dict, first: list[np.ndarray]) -> 
         )[None].to(device)
         stream, reconstruction = model.compress(current, reference, blocks)
         sizes.append(stream_bytes(stream))
+        if keep_streams:
+            streams.append(stream)
         motion_sizes.append(sum(len(s) for s in stream["motion"]))
         reference_planes = to_planes(reconstruction)
         for key, plane in zip("yuv", reference_planes, strict=True):
@@ -225,7 +249,99 @@ def code_sequence(model: PFrameCodec, frames: dict, first: list[np.ndarray]) -> 
         "motion_bytes": motion_sizes,
         "decoded": {k: np.stack(v) for k, v in decoded.items()},
         "seconds": time.perf_counter() - started,
+        **({"streams": streams} if keep_streams else {}),
     }
+
+
+def _check_frames(frames) -> tuple[int, int, int]:
+    from .hybrid import check_frames
+
+    planes = check_frames(frames)
+    count, height, width = planes["y"].shape
+    if height < 16 or width < 16 or height % 16 or width % 16:
+        raise ValueError(
+            "the P-frame codec codes frames whose sides are multiples of 16 (as QCIF's 176 x 144: "
+            "its motion field has one vector per 8 x 8 block, coded at stride 16), got "
+            f"{height} x {width}"
+        )
+    return count, height, width
+
+
+def compress(model: PFrameCodec, frames, quality: int = 25) -> bytes:
+    """Code 4:2:0 ``frames`` ({'y': (N, H, W), 'u', 'v'} uint8, H and W multiples of 16): frame 0 as an I-frame
+    of the hybrid codec at ``quality`` (no deep tools), each later frame as a P-frame of ``model``
+    from the previous decoded frame. Returns the file's bytes (``decompress`` reads them alone)."""
+    from . import hybrid
+
+    count, height, width = _check_frames(frames)
+    if not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be an int in 1..100, got {quality!r}")
+    first = {key: np.asarray(frames[key][:1]) for key in "yuv"}
+    intra = hybrid.encode(first, quality)
+    decoded_first = hybrid.decode(intra)
+    coded = code_sequence(
+        model, frames, [decoded_first[key][0] for key in "yuv"], keep_streams=True
+    )
+    parts, lengths = [intra], [len(intra)]
+    for stream in coded["streams"]:
+        for string in (stream["motion"][0], stream["strings"][0][0], stream["strings"][1][0]):
+            parts.append(string)
+            lengths.append(len(string))
+    table = struct.pack(f">{len(lengths)}I", *lengths)
+    crc = container.content_crc(*(coded["decoded"][key] for key in "yuv"))
+    header = struct.pack(_HEADER, count, height, width, quality, container.fingerprint(model), crc)
+    return container.pack(_MAGIC, _VERSION, header, table + b"".join(parts))
+
+
+def decompress(model: PFrameCodec, data: bytes) -> dict[str, np.ndarray]:
+    """Decode ``compress``'s bytes to 4:2:0 planes {'y', 'u', 'v'} (uint8, N frames). A float decoder:
+    the same machine (and model) as the encoder; anything else, or a damaged file, raises
+    PFrameStreamError (the planes' CRC-32 catches a decode that differs)."""
+    from . import hybrid
+
+    header, payload = container.unpack(data, _MAGIC, _VERSION, PFrameStreamError)
+    count, height, width, _quality, print_, crc = container.read_fields(
+        header, _HEADER, PFrameStreamError
+    )
+    if not count or height < 16 or width < 16 or height % 16 or width % 16:
+        raise PFrameStreamError(
+            f"inconsistent P-frame header: {count} frames of {height} x {width}"
+        )
+    container.check_fingerprint(model, print_, PFrameStreamError)
+    parts_count = 1 + 3 * (count - 1)
+    if len(payload) < 4 * parts_count:
+        raise PFrameStreamError(f"{count} frames need a {4 * parts_count}-byte length table")
+    lengths = list(struct.unpack(f">{parts_count}I", payload[: 4 * parts_count]))
+    parts = container.split_lengths(payload[4 * parts_count :], lengths, PFrameStreamError)
+    try:
+        first = hybrid.decode(parts[0])
+    except hybrid.HybridStreamError as error:
+        raise PFrameStreamError(f"its I-frame does not decode: {error}") from error
+    if first["y"].shape != (1, height, width):
+        raise PFrameStreamError(
+            f"its I-frame is {first['y'].shape}, not one {height} x {width} frame"
+        )
+    device = next(model.parameters()).device
+    reference_planes = [first[key][0] for key in "yuv"]
+    decoded = {key: [plane] for key, plane in zip("yuv", reference_planes, strict=True)}
+    motion_shape = (height // (2 * BLOCK), width // (2 * BLOCK))
+    residual_shape = (-(-height // 64), -(-width // 64))
+    with container.decoding(PFrameStreamError), torch.no_grad():
+        for n in range(count - 1):
+            motion, y_string, z_string = parts[1 + 3 * n : 4 + 3 * n]
+            stream = {
+                "motion": [motion],
+                "motion_shape": motion_shape,
+                "strings": [[y_string], [z_string]],
+                "shape": residual_shape,
+            }
+            reference = to_tensor(*reference_planes).to(device)
+            reference_planes = to_planes(model.decompress(stream, reference))
+            for key, plane in zip("yuv", reference_planes, strict=True):
+                decoded[key].append(plane)
+    out = {key: np.stack(value) for key, value in decoded.items()}
+    container.check_content(crc, PFrameStreamError, *(out[key] for key in "yuv"))
+    return out
 
 
 # ----------------------------------------------------------------------------- training
