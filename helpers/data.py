@@ -49,7 +49,6 @@ __all__ = [
     "VIDEO_SEQUENCES",
     "video_sequence",
     "read_yuv",
-    "yuv_to_rgb",
     "sample_images",
     "NOTEBOOK_NEEDS",
     "RUN_WITHOUT_DATA",
@@ -520,21 +519,10 @@ def video_sequence(
     return read_yuv(path, QCIF[1], QCIF[0], num_frames, start)
 
 
-def yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """uint8 RGB (..., H, W, 3) of I420 planes: BT.601 limited range, nearest chroma upsampling."""
-    y = np.asarray(y).astype(np.float64) - 16.0
-    u = np.asarray(u).repeat(2, axis=-2).repeat(2, axis=-1).astype(np.float64) - 128.0
-    v = np.asarray(v).repeat(2, axis=-2).repeat(2, axis=-1).astype(np.float64) - 128.0
-    red = 1.164 * y + 1.596 * v
-    green = 1.164 * y - 0.392 * u - 0.813 * v
-    blue = 1.164 * y + 2.017 * u
-    return np.clip(np.round(np.stack([red, green, blue], axis=-1)), 0, 255).astype(np.uint8)
-
-
 def foreman_qcif_rgb(num_frames: int = 10) -> np.ndarray:
     """Foreman as uint8 RGB frames (N, 144, 176, 3): BT.601 limited range, nearest chroma upsampling."""
     planes = foreman_qcif(num_frames)
-    return yuv_to_rgb(planes["y"], planes["u"], planes["v"])
+    return images.yuv420_to_rgb(planes["y"], planes["u"], planes["v"])
 
 
 #: colour photos bundled with scikit-image itself (no download needed)

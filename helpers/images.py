@@ -28,6 +28,12 @@ __all__ = [
     "to_uint8",
     "rgb_to_ycbcr",
     "ycbcr_to_rgb",
+    "RGB_TO_YCBCR",
+    "YCBCR_TO_RGB",
+    "RGB_TO_YUV",
+    "YUV_TO_RGB",
+    "rgb_to_yuv420",
+    "yuv420_to_rgb",
     "pad_to_multiple",
     "crop_to",
     "center_crop",
@@ -225,11 +231,49 @@ def to_uint8(tensor: torch.Tensor, clip: bool = True) -> np.ndarray:
     return np.ascontiguousarray(array[:, :, 0] if array.shape[2] == 1 else array)
 
 
-# JFIF (ITU-T T.871) full-range BT.601 YCbCr: rows give Y, Cb, Cr from R, G, B.
-_RGB_TO_YCBCR = np.array(
+# The course's one home for colour conversions.
+#: JFIF (ITU-T T.871) full-range BT.601 YCbCr (JPEG's): rows give Y, Cb, Cr from R, G, B
+RGB_TO_YCBCR = np.array(
     [[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]]
 )
-_YCBCR_TO_RGB = np.array([[1.0, 0.0, 1.402], [1.0, -0.344136, -0.714136], [1.0, 1.772, 0.0]])
+#: its inverse: R, G, B from Y, Cb - 128, Cr - 128
+YCBCR_TO_RGB = np.array([[1.0, 0.0, 1.402], [1.0, -0.344136, -0.714136], [1.0, 1.772, 0.0]])
+#: BT.601 limited range (video's: Y in 16..235, U and V in 16..240 centred on 128), from R, G, B
+RGB_TO_YUV = np.array([[0.257, 0.504, 0.098], [-0.148, -0.291, 0.439], [0.439, -0.368, -0.071]])
+#: its inverse: R, G, B from Y - 16, U - 128, V - 128
+YUV_TO_RGB = np.array([[1.164, 0.0, 1.596], [1.164, -0.392, -0.813], [1.164, 2.017, 0.0]])
+
+
+def rgb_to_yuv420(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BT.601 limited-range Y, U, V uint8 planes of an RGB photo (cropped to an even size), chroma
+    2x2-averaged: the planes a QCIF test file holds (I420)."""
+    rgb = np.asarray(image, dtype=np.float64)
+    height, width = (rgb.shape[0] // 2) * 2, (rgb.shape[1] // 2) * 2
+    red, green, blue = (rgb[:height, :width, k] for k in range(3))
+    (ry, gy, by), (ru, gu, bu), (rv, gv, bv) = RGB_TO_YUV  # summed term by term, as always
+    y = 16 + ry * red + gy * green + by * blue
+    u = 128 + ru * red + gu * green + bu * blue
+    v = 128 + rv * red + gv * green + bv * blue
+
+    def plane(values, halve):
+        if halve:
+            values = values.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+        return np.clip(np.round(values), 0, 255).astype(np.uint8)
+
+    return plane(y, False), plane(u, True), plane(v, True)
+
+
+def yuv420_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """uint8 RGB (..., H, W, 3) of I420 planes (frames too): BT.601 limited range, nearest chroma
+    upsampling. The inverse of ``rgb_to_yuv420`` up to rounding and the chroma's 2x2 mean."""
+    y = np.asarray(y).astype(np.float64) - 16.0
+    u = np.asarray(u).repeat(2, axis=-2).repeat(2, axis=-1).astype(np.float64) - 128.0
+    v = np.asarray(v).repeat(2, axis=-2).repeat(2, axis=-1).astype(np.float64) - 128.0
+    (yr, _, vr), (yg, ug, vg), (yb, ub, _) = YUV_TO_RGB
+    red = yr * y + vr * v
+    green = yg * y + ug * u + vg * v
+    blue = yb * y + ub * u
+    return np.clip(np.round(np.stack([red, green, blue], axis=-1)), 0, 255).astype(np.uint8)
 
 
 def rgb_to_ycbcr(image: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
@@ -238,12 +282,12 @@ def rgb_to_ycbcr(image: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
     numpy (..., 3) in 0..255 (uint8 or float) -> float64 in 0..255, unrounded.
     torch (B, 3, H, W) in [0, 1] -> the same in [0, 1] (chroma centred on 128/255).
     """
-    return _convert(image, _RGB_TO_YCBCR, offset_after=True)
+    return _convert(image, RGB_TO_YCBCR, offset_after=True)
 
 
 def ycbcr_to_rgb(image: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
     """YCbCr (JFIF) -> RGB; the inverse of ``rgb_to_ycbcr``, same shapes and ranges, unrounded and unclipped."""
-    return _convert(image, _YCBCR_TO_RGB, offset_after=False)
+    return _convert(image, YCBCR_TO_RGB, offset_after=False)
 
 
 def _convert(image, matrix: np.ndarray, offset_after: bool):

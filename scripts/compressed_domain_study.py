@@ -33,7 +33,7 @@ HYPERPRIOR_QUALITIES = (1, 2, 3, 4)
 def linear_map_check() -> dict:
     from helpers import data
 
-    photo = cd.center_crop(data.kodak(names=["kodim23"])["kodim23"])
+    photo = cd.resize_center_crop(data.kodak(names=["kodim23"])["kodim23"])
     buffer = io.BytesIO()
     Image.fromarray(photo).save(buffer, "JPEG", quality=75, subsampling=2)
     raw = buffer.getvalue()

@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import skimage.color  # noqa: E402
 import skimage.data  # noqa: E402
 
-from helpers import autoencoder, fixedpoint, golden, pixelcnn, roi, video  # noqa: E402
+from helpers import autoencoder, fixedpoint, golden, images, pixelcnn, roi, video  # noqa: E402
 
 CROPS = {
     "astronaut": (slice(40, 104), slice(160, 256)),
@@ -35,9 +35,9 @@ def hybrid_records() -> list[tuple[str, bytes, dict]]:
     scikit-image's astronaut panning right by three pixels per frame, 4:2:0 (BT.601 planes); once with
     each frame at the size the encoder chose (the learned intra mode and both chroma-from-luma modes are
     used), once with every frame at half size (the learned upsampler)."""
-    from helpers.video import hybrid, learned
+    from helpers.video import hybrid
 
-    y, u, v = learned.rgb_to_yuv420(skimage.data.astronaut())
+    y, u, v = images.rgb_to_yuv420(skimage.data.astronaut())
     frames = {
         "y": np.stack([y[96:144, 160 + 3 * t : 224 + 3 * t] for t in range(3)]),
         "u": np.stack([u[48:72, 80 + t : 112 + t] for t in range(3)]),
@@ -62,7 +62,7 @@ def hybrid_records() -> list[tuple[str, bytes, dict]]:
             "coder": "video-hybrid",
             "model": "video/tools + video/loop-filter",
             "quality": quality,
-            "source": "helpers.video.learned.rgb_to_yuv420(skimage.data.astronaut()): Y[96:144, 160 + 3t : 224 + 3t], "
+            "source": "helpers.images.rgb_to_yuv420(skimage.data.astronaut()): Y[96:144, 160 + 3t : 224 + 3t], "
             f"U, V [48:72, 80 + t : 112 + t], t = 0, 1, 2; every decoder-side tool on, resolution={resolution!r}",
             "bytes": len(data),
             "shape": list(pixels.shape),

@@ -291,7 +291,7 @@ def test_teacher_split_recomposes_the_pixel_network():
 @pytest.mark.parametrize("name", ["dct-lite0", "latent-lite0"])
 def test_shipped_adapters_classify_from_compressed_bytes(name, smooth_photo):
     model = cd.load_pretrained(name).to("cpu")
-    photo = cd.center_crop(smooth_photo)
+    photo = cd.resize_center_crop(smooth_photo)
     assert photo.shape == (224, 224, 3)
     if name == "dct-lite0":
         logits = model.classify_jpeg(_jpeg(photo))
@@ -337,10 +337,10 @@ def test_adapter_recipe_trains_and_resumes(monkeypatch, tmp_path, smooth_photo):
     assert (tmp_path / "ch8_distillation_2_0.pt").is_file()
 
 
-def test_center_crop():
+def test_resize_center_crop():
     image = np.zeros((300, 400, 3), np.uint8)
     image[:, 150:250] = 255
-    crop = cd.center_crop(image)
+    crop = cd.resize_center_crop(image)
     assert crop.shape == (224, 224, 3) and crop[:, 112].min() == 255 and crop[:, 0].max() == 0
 
 
@@ -354,7 +354,7 @@ def test_bytes_to_logits_paths(smooth_photo):
         cd.load_pretrained("latent-lite0"),
         codec,
     )
-    photo = cd.center_crop(smooth_photo)
+    photo = cd.resize_center_crop(smooth_photo)
     files = {"jpeg": _jpeg(photo), "hyperprior": autoencoder.compress(codec, photo)}
     assert len(paths) == 6
     for name, (function, kind) in paths.items():

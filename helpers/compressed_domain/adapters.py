@@ -25,7 +25,7 @@ __all__ = [
     "AdapterClassifier",
     "teacher_parts",
     "load_pretrained",
-    "center_crop",
+    "resize_center_crop",
     "efficientnet",
     "bytes_to_logits_paths",
     "timed",
@@ -272,7 +272,7 @@ class AdapterClassifier(nn.Module):
             return self(y_hat.to(next(self.adapter.parameters()).device))
 
 
-def center_crop(image, size: int = INPUT_SIZE) -> np.ndarray:
+def resize_center_crop(image, size: int = INPUT_SIZE) -> np.ndarray:
     """Shorter side resized to ``size`` (antialiased bilinear), then the centre size x size: uint8."""
     x = images.to_tensor(images.as_rgb(image))
     height, width = x.shape[-2:]
@@ -303,7 +303,7 @@ def held_out_photos(limit: int | None = None):
     out = []
     for i, (image, label, _) in enumerate(data.imagenet_samples()):
         if i % 2 == 1:
-            out.append((center_crop(image), label))
+            out.append((resize_center_crop(image), label))
             if limit is not None and len(out) >= limit:
                 break
     return out

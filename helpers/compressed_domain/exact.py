@@ -108,12 +108,9 @@ def linear_decode(frame) -> np.ndarray:
     if len(planes) == 1:
         return np.repeat(planes[0][:, :, None], 3, axis=2)
     y, cb, cr = planes[:3]
+    (_, _, r_cr), (_, g_cb, g_cr), (_, b_cb, _) = images.YCBCR_TO_RGB  # JFIF's inverse transform
     return np.stack(
-        [
-            y + 1.402 * (cr - 128),
-            y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128),
-            y + 1.772 * (cb - 128),
-        ],
+        [y + r_cr * (cr - 128), y + g_cb * (cb - 128) + g_cr * (cr - 128), y + b_cb * (cb - 128)],
         axis=-1,
     )
 

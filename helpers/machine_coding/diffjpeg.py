@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import jpeg, standard_codecs
+from .. import images, jpeg, standard_codecs
 from .common import check_batch
 
 __all__ = [
@@ -18,11 +18,6 @@ __all__ = [
     "fit_rate_model",
     "quant_tables",
 ]
-
-_RGB_TO_YCBCR = torch.tensor(
-    [[0.299, 0.587, 0.114], [-0.16874, -0.33126, 0.5], [0.5, -0.41869, -0.08131]]
-)
-_YCBCR_TO_RGB = torch.tensor([[1.0, 0.0, 1.402], [1.0, -0.34414, -0.71414], [1.0, 1.772, 0.0]])
 
 
 def _round_st(x: torch.Tensor) -> torch.Tensor:
@@ -41,8 +36,10 @@ def _round_cubic(x: torch.Tensor) -> torch.Tensor:
 
 def quant_tables(qualities: torch.Tensor) -> torch.Tensor:
     """libjpeg's luma and chroma tables for each quality: (N, 2, 8, 8), as in jpeg.quant_table."""
-    q = qualities.to(torch.float64).clamp(1, 100)
-    scale = torch.where(q < 50, torch.floor(5000 / q), 200 - 2 * q)
+    q = qualities.to(torch.float64).round().clamp(1, 100)
+    scale = torch.tensor(
+        [jpeg.quality_scaling(int(v)) for v in q.tolist()], dtype=torch.float64, device=q.device
+    )
     base = torch.tensor(
         np.stack([jpeg.QUANT_LUMA, jpeg.QUANT_CHROMA]), dtype=torch.float64, device=q.device
     )
@@ -130,7 +127,7 @@ class DiffJPEG(nn.Module):
         """The (unrounded) quantized coefficients of each plane: [Y, Cb, Cr], (N, Hb, Wb, 8, 8)."""
         if x.shape[-2] % 16 or x.shape[-1] % 16:
             raise ValueError(f"DiffJPEG needs sides that are multiples of 16, got {tuple(x.shape)}")
-        m = _RGB_TO_YCBCR.to(x)
+        m = torch.as_tensor(images.RGB_TO_YCBCR, dtype=x.dtype, device=x.device)
         offset = torch.tensor([0.0, 128.0, 128.0], device=x.device)[None, :, None, None]
         ycc = _round_st(torch.einsum("ij,njhw->nihw", m, x * 255) + offset).clamp(0, 255)
         tables = quant_tables(qualities).to(x)
@@ -166,7 +163,11 @@ class DiffJPEG(nn.Module):
                 )[:, 0]
             planes.append(pixels)
         ycc = torch.stack([planes[0], planes[1] - 128, planes[2] - 128], 1)
-        rgb = torch.einsum("ij,njhw->nihw", _YCBCR_TO_RGB.to(x), ycc)
+        rgb = torch.einsum(
+            "ij,njhw->nihw",
+            torch.as_tensor(images.YCBCR_TO_RGB, dtype=x.dtype, device=x.device),
+            ycc,
+        )
         x_hat = _round_st(rgb).clamp(0, 255) / 255
         bits = self.rate(rate_features(rounded, soft))
         return x_hat, bits

@@ -69,7 +69,7 @@ def validation_photos() -> list[tuple[np.ndarray, int]]:
 
     keep = set(validation_indices())
     return [
-        (compressed_domain.center_crop(image), label)
+        (compressed_domain.resize_center_crop(image), label)
         for i, (image, label, _) in enumerate(data.imagenet_samples())
         if i in keep
     ]

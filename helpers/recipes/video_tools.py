@@ -22,9 +22,10 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .. import config, images, registry
+from ..images import rgb_to_yuv420
 from ..video import intra
 from ..video.fastmode import QUALITIES, FastModeModel
-from ..video.learned import FAMILY, SCALE, build, centre, rgb_to_yuv420
+from ..video.learned import FAMILY, SCALE, build, centre
 from ..video.pframe import BLOCK, LAMBDAS, SEARCH, PFrameCodec
 
 __all__ = [

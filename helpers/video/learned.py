@@ -35,7 +35,6 @@ __all__ = [
     "build",
     "IntegerTool",
     "load_integer",
-    "rgb_to_yuv420",
     "centre",
     "SCALE",
 ]
@@ -60,24 +59,6 @@ def build(name: str) -> torch.nn.Sequential:
         torch.nn.ReLU(),
         torch.nn.Conv2d(width, outputs, kernel, padding=padding),
     )
-
-
-def rgb_to_yuv420(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """BT.601 limited-range Y, U, V uint8 planes of an RGB photo (even size), chroma 2x2-averaged:
-    the planes a QCIF test file holds."""
-    rgb = np.asarray(image, dtype=np.float64)
-    height, width = (rgb.shape[0] // 2) * 2, (rgb.shape[1] // 2) * 2
-    red, green, blue = (rgb[:height, :width, k] for k in range(3))
-    y = 16 + 0.257 * red + 0.504 * green + 0.098 * blue
-    u = 128 - 0.148 * red - 0.291 * green + 0.439 * blue
-    v = 128 + 0.439 * red - 0.368 * green - 0.071 * blue
-
-    def plane(values, halve):
-        if halve:
-            values = values.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
-        return np.clip(np.round(values), 0, 255).astype(np.uint8)
-
-    return plane(y, False), plane(u, True), plane(v, True)
 
 
 def centre(name: str, context: np.ndarray) -> np.ndarray:
