@@ -24,8 +24,14 @@ start)
             echo "$name is already running"
             continue
         fi
-        (cd "$copy" && OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nohup nice -n 19 "$python" -m helpers.recipes.campaign \
+        (cd "$copy" && OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 setsid nohup nice -n 19 "$python" -m helpers.recipes.campaign \
             run "$name" --threads 1 --out "$root/campaigns" >>"/tmp/campaign-$name.log" 2>&1 &)
+        sleep 1
+        # its own session, so its own scheduler autogroup: "nice" alone only ranks threads within a group,
+        # and an autogroup of nice 19 is what gives the CPU back to the session's own work
+        for pid in $(pgrep -f "helpers.recipes.campaign run $name"); do
+            echo 19 > "/proc/$pid/autogroup" 2>/dev/null || true
+        done
         echo "$name started (log: /tmp/campaign-$name.log)"
     done
     ;;
