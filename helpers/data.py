@@ -12,6 +12,7 @@ never leaves a bad file behind.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import os
@@ -195,6 +196,9 @@ def fetch(url: str, destination: str | os.PathLike, sha256: str, timeout: float 
             f"{destination} exists but its sha256 is not the expected {sha256[:12]}...: "
             f"delete it to download it again, or restore the original file"
         )
+    created = [] if destination.parent.exists() else [destination.parent]
+    while created and not created[-1].parent.exists():
+        created.append(created[-1].parent)  # the folders this call makes, innermost first
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         prefix=destination.name + ".", suffix=".part", dir=destination.parent
@@ -221,6 +225,10 @@ def fetch(url: str, destination: str | os.PathLike, sha256: str, timeout: float 
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+        if not destination.is_file():  # nothing behind: not even the empty folders it made
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
     _verified.add(key)
     return destination
 

@@ -34,7 +34,7 @@ def _seeded():
 def _need(folder: str) -> Path:
     root = Path(os.environ.get("WORKBENCH_DATA", ""))
     path = root / folder
-    if not os.environ.get("WORKBENCH_DATA") or not path.exists():
+    if not os.environ.get("WORKBENCH_DATA") or not path.is_dir() or not any(path.iterdir()):
         pytest.skip(
             f"data set {folder!r} is not available (set WORKBENCH_DATA to the shared data folder)"
         )

@@ -62,7 +62,7 @@ def test_kodak_offline_error_says_how_to_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_DATA", str(tmp_path))
     with pytest.raises(data.DataUnavailableError, match="WORKBENCH_DATA"):
         data.kodak(base_url="http://127.0.0.1:9/", names=["kodim03"])
-    assert not any((tmp_path / "kodak").iterdir())
+    assert not (tmp_path / "kodak").exists()  # nothing left behind, not even an empty folder
 
 
 def test_existing_file_with_wrong_checksum_is_reported(tmp_path, monkeypatch):
@@ -253,3 +253,20 @@ def test_y4m_payloads_become_the_raw_file(tmp_path):
     path.write_bytes(b"YUV4MPEG2 W4 H4 F30:1 Ip\n" + b"FRAME\n" + frame[:10])
     with pytest.raises(ValueError, match="truncated"):
         data._y4m_to_raw(path, (4, 4))
+
+
+def test_a_failed_download_leaves_no_folder_behind(tmp_path, monkeypatch):
+    # an empty data set folder would look like a data set that is there (the tests' fixtures, a user)
+    import socket
+
+    with socket.socket() as handle:
+        handle.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{handle.getsockname()[1]}/x.png"
+    target = tmp_path / "data" / "train" / "bsds500_train" / "x.png"
+    with pytest.raises(data.DataUnavailableError):
+        data.fetch(dead, target, "0" * 64)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "kept").mkdir()  # a folder that was there before stays
+    with pytest.raises(data.DataUnavailableError):
+        data.fetch(dead, tmp_path / "kept" / "x.png", "0" * 64)
+    assert (tmp_path / "kept").is_dir()
