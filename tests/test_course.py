@@ -97,3 +97,21 @@ def test_a_missing_data_set_shows_its_message_not_a_traceback(capsys):
     finally:
         shell.set_custom_exc((), None)
         InteractiveShell.clear_instance()
+
+
+def test_the_course_map_and_the_learning_path_list_every_chapter():
+    import json
+    import re
+
+    chapters = sorted(int(p.name[:2]) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    welcome = json.loads((ROOT / "notebooks" / "00_welcome.ipynb").read_text())
+    text = "\n".join("".join(c["source"]) for c in welcome["cells"] if c["cell_type"] == "markdown")
+    mapped = sorted(int(n) for n in re.findall(r"^\| (\d+) \|", text, re.M))
+    assert mapped == chapters, f"chapter 0's course map lists {mapped}, notebooks/ has {chapters}"
+    path = (
+        (ROOT / "book" / "index.md").read_text().split("## Learning path", 1)[1].split("##", 1)[0]
+    )
+    named = {int(n) for n in re.findall(r"\b(\d+)\b", path)}
+    assert set(chapters) - {0, 1, 2} <= named, (
+        f"the book's learning path leaves out {set(chapters) - named}"
+    )
