@@ -41,9 +41,9 @@ def scrub(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             output.pop("metadata", None) if output.get("output_type") == "stream" else None
             data = output.get("data")
             if data is not None and WIDGET_MIME in data:
-                data.pop(WIDGET_MIME)
-                if not data:
-                    continue
+                # a widget's output: without the live kernel only its text repr ("VBox(...)") would be
+                # left, which the book and any viewer would print; the static figure before it stays
+                continue
             if output.get("output_type") in ("display_data", "execute_result"):
                 output["metadata"] = {}
             kept.append(output)

@@ -49,3 +49,30 @@ def test_stored_outputs_are_clean(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebooks_stay_small(path: Path):
     assert path.stat().st_size < 3_000_000, f"{path.name} is {path.stat().st_size / 1e6:.1f} MB"
+
+
+WIDGET_REPR = re.compile(r"^(VBox|HBox|interactive|Output)\(")
+
+
+def test_the_widget_repr_check_finds_one():
+    assert WIDGET_REPR.match("VBox(children=(IntSlider(value=3),))")
+    assert not WIDGET_REPR.match("4 samples of 16x16: 10.0 s")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_widget_repr_or_ci_marker_reaches_students(path: Path):
+    """A widget's stored text repr ("VBox(...)") is what the book and a viewer without the kernel show;
+    a CI marker comment is noise in what students read: the checked cells carry a tag instead."""
+    code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    reprs = [
+        i
+        for i, c in enumerate(code)
+        for o in c.get("outputs", [])
+        for t in _texts(o)
+        if WIDGET_REPR.match(t)
+    ]
+    markers = [i for i, c in enumerate(code) if "NBVAL_" in "".join(c["source"])]
+    assert not reprs, f"{path.name}: code cells {reprs} store widget reprs"
+    assert not markers, f"{path.name}: code cells {markers} carry NBVAL_ comments (tag the cell)"
+    checked = [c for c in code if "nbval-check-output" in c.get("metadata", {}).get("tags", [])]
+    assert checked, f"{path.name}: no cell tagged nbval-check-output (the checks cell)"
