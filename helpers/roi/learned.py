@@ -154,19 +154,23 @@ def compress(model, image, roi_map, strength: float = 2.0, offset: float = 0.0) 
         indexes = model.gaussian_conditional.build_indexes(model.h_s(z_hat) / steps)
         y_strings = model.gaussian_conditional.compress(y / steps, indexes)
         y_hat = model.gaussian_conditional.decompress(y_strings, indexes, z_hat.dtype) * steps
+    return _file(model, (height, width), codes, y_hat, y_strings[0], z_strings[0])
+
+
+def _file(model, size, codes, y_hat, y_string: bytes, z_string: bytes) -> bytes:
+    """The file both encoders write: header (size, channels, fingerprint, CRC-32 of y_hat, lengths),
+    then the packed step codes, y's string and z's string."""
     packed = _pack(codes)
-    latent_crc = container.content_crc(np.array([height, width]), y_hat)
     header = struct.pack(
         _HEADER,
-        height,
-        width,
-        y.shape[1],
+        *size,
+        y_hat.shape[1],
         container.fingerprint(model),
-        latent_crc,
+        container.content_crc(np.array(size), y_hat),
         len(packed),
-        len(y_strings[0]),
+        len(y_string),
     )
-    return container.pack(_MAGIC, _VERSION, header, packed + y_strings[0] + z_strings[0])
+    return container.pack(_MAGIC, _VERSION, header, packed + y_string + z_string)
 
 
 def _compress_integer(model, x, roi_padded, size, strength, offset) -> bytes:
@@ -184,19 +188,7 @@ def _compress_integer(model, x, roi_padded, size, strength, offset) -> bytes:
     y_symbols = np.round(y.cpu().numpy().astype(np.float64) / (steps_q / 2.0**16)).astype(np.int64)
     y_string = model.y_coder.encode(y_symbols, indexes)
     y_hat = model.latents_from_symbols(model.y_coder.decode(y_string, indexes), None, steps_q)
-    packed = _pack(codes)
-    latent_crc = container.content_crc(np.array([height, width]), y_hat)
-    header = struct.pack(
-        _HEADER,
-        height,
-        width,
-        y.shape[1],
-        container.fingerprint(model),
-        latent_crc,
-        len(packed),
-        len(y_string),
-    )
-    return container.pack(_MAGIC, _VERSION, header, packed + y_string + z_string)
+    return _file(model, (height, width), codes, y_hat, y_string, z_string)
 
 
 def _latent_channels(model) -> int:
