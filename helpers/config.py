@@ -18,7 +18,6 @@ __all__ = [
     "data_dir",
     "cache_dir",
     "set_num_threads",
-    "notebook_setup",
 ]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -125,40 +124,3 @@ def machine() -> str:
     if device_name.type == "cuda":
         name += f", {torch.cuda.get_device_name(device_name)}"
     return f"{name}, {torch.get_num_threads()} thread(s)"
-
-
-def _data_source() -> str:
-    """Where data sets come from, in words (no paths: notebook outputs never hold one)."""
-    if os.environ.get("WORKBENCH_DATA", "").strip():
-        return "data from WORKBENCH_DATA"
-    if os.environ.get("WORKBENCH_DATA_URL", "").strip():
-        return "data downloaded from the WORKBENCH_DATA_URL mirror into the cache"
-    return "data downloaded on first use into the cache (checksummed)"
-
-
-def notebook_setup(origin: str) -> None:
-    """The end of every notebook's setup cell: print one line saying where ``helpers`` came from
-    (``origin``), its version, torch, the device, FAST mode and where data comes from; and, inside
-    IPython, show a missing data set as its message (how to get the data) instead of a traceback
-    from deep inside the package. The cell still fails, so "Run all" stops there."""
-    import platform
-
-    from . import __version__, data
-
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        shell = None
-    if shell is not None:
-
-        def _show_data_error(shell, kind, error, traceback, tb_offset=None):
-            print(f"{kind.__name__}: {error}")
-            return None
-
-        shell.set_custom_exc((data.DataUnavailableError,), _show_data_error)
-    print(
-        f"helpers {__version__} from {origin} · Python {platform.python_version()} · torch {torch.__version__} on {device().type} · "
-        f"FAST {'on' if FAST else 'off'} · {_data_source()}"
-    )

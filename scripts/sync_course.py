@@ -60,9 +60,9 @@ else:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
         importlib.invalidate_caches()
         origin = "a fresh install"
-from helpers import config
+from helpers import course
 
-config.notebook_setup(origin)"""
+course.notebook_setup(origin)"""
 
 
 def settings() -> dict:

@@ -78,11 +78,11 @@ def test_a_missing_data_set_shows_its_message_not_a_traceback(capsys):
     still fails (so "Run all" stops there)."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    from helpers import config
+    from helpers import course
 
     shell = InteractiveShell.instance()
     try:
-        config.notebook_setup("the repository")
+        course.notebook_setup("the repository")
         capsys.readouterr()
         result = shell.run_cell(
             "from helpers import data\n"

@@ -7,6 +7,8 @@
 4. Every coder (a module that writes the container, and JPEG) is in tests/test_protocol.py and in the
    fuzz harness's default set.
 5. Every MANIFEST family has a loader (``registry.LOADERS``).
+6. No import cycle between helpers modules, counting the imports inside functions (an import moved
+   into a function to dodge a cycle is still a cycle).
 """
 
 from __future__ import annotations
@@ -88,6 +90,71 @@ def _resolve(module: str | None, level: int, own: str | None) -> str | None:
     package = own.split(".") if MODULES[own].name == "__init__.py" else own.split(".")[:-1]
     base = package[: len(package) - (level - 1)]
     return ".".join(base + ([module] if module else []))
+
+
+def import_graph(sources: dict[str, str]) -> dict[str, set[str]]:
+    """module -> the helpers modules it imports anywhere in its source (``from . import x`` counts
+    as importing ``x`` when ``x`` is a module)."""
+    graph = {name: set() for name in sources}
+    for own, source in sources.items():
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            target = _resolve(node.module, node.level, own)
+            if not target or not target.startswith("helpers"):
+                continue
+            for alias in node.names:  # ``from . import x``: the module x, else the package's x
+                submodule = f"{target}.{alias.name}"
+                name = submodule if submodule in sources else target
+                if name in sources and name != own:
+                    graph[own].add(name)
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                other = stack.pop()
+                component.append(other)
+                if other == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_no_import_cycle_between_helpers_modules():
+    sources = {name: path.read_text() for name, path in MODULES.items()}
+    assert import_cycles(import_graph(sources)) == []
+
+
+def test_the_cycle_checker_catches_a_planted_cycle():
+    sources = {name: path.read_text() for name, path in MODULES.items()}
+    sources["helpers.config"] += "\n\ndef _late():\n    from . import data\n"
+    assert ["helpers.config", "helpers.data"] in [
+        [m for m in cycle if m in ("helpers.config", "helpers.data")]
+        for cycle in import_cycles(import_graph(sources))
+    ]
 
 
 def private_access(source: str, own: str | None = None) -> list[str]:

@@ -61,7 +61,7 @@ def test_decoder_reproduces_the_encoder_bit_exactly(mode, loop_filter):
     if loop_filter == "learned":
         loop_filter = filters.build_model("dncnn", features=8, depth=3)
     encoded = video.analyze(frames, quality=20, loop_filter=loop_filter, mode=mode)
-    decoded = video.decode(encoded.data, loop_filter=loop_filter)
+    decoded = video.decode(encoded.data, loop_filter=loop_filter)["y"]
     np.testing.assert_array_equal(decoded, encoded.displayed)
     assert sum(encoded.bits_per_frame) <= 8 * len(encoded.data)
     if mode == "in-loop" and loop_filter is not None:
@@ -106,7 +106,7 @@ def test_bad_input_and_corrupt_streams():
     learned = video.analyze(frames, 20, custom)
     with pytest.raises(video.VideoStreamError, match="custom learned loop filter"):
         video.decode(learned.data)
-    np.testing.assert_array_equal(video.decode(learned.data, custom), learned.displayed)
+    np.testing.assert_array_equal(video.decode(learned.data, custom)["y"], learned.displayed)
     other = filters.build_model("dncnn", features=8, depth=3)
     with pytest.raises(video.VideoStreamError, match="another model"):
         video.decode(learned.data, other)
@@ -117,7 +117,7 @@ def test_foreman_round_trip(shared_data):
 
     luma = data.foreman_qcif(3)["y"]
     encoded = video.analyze(luma, 30, "deblock", mode="in-loop")
-    np.testing.assert_array_equal(video.decode(encoded.data), encoded.displayed)
+    np.testing.assert_array_equal(video.decode(encoded.data)["y"], encoded.displayed)
     assert encoded.bits_per_frame[0] > max(encoded.bits_per_frame[1:])  # P-frames are cheaper
     assert video.luma_psnr(luma, encoded.displayed) > 30
 
@@ -125,15 +125,15 @@ def test_foreman_round_trip(shared_data):
 def test_a_shipped_filter_is_named_in_the_file_and_decoded_from_the_bytes_alone():
     frames = _moving_frames(count=2)
     encoded = video.analyze(frames, 20, "conditioned", mode="in-loop")
-    np.testing.assert_array_equal(video.decode(encoded.data), encoded.displayed)
+    np.testing.assert_array_equal(video.decode(encoded.data)["y"], encoded.displayed)
 
 
 def test_the_integer_loop_filter_keeps_encoder_and_decoder_references_identical_on_every_path():
     frames = _moving_frames(count=3)
     encoded = video.analyze(frames, 20, "conditioned-int", mode="in-loop")
-    assert np.array_equal(video.decode(encoded.data), encoded.displayed)
+    assert np.array_equal(video.decode(encoded.data)["y"], encoded.displayed)
     with fixedpoint.integer_path("numpy"):
-        assert np.array_equal(video.decode(encoded.data), encoded.displayed)
+        assert np.array_equal(video.decode(encoded.data)["y"], encoded.displayed)
     float_run = video.analyze(frames, 20, "conditioned", mode="in-loop")
     gap = abs(
         video.luma_psnr(frames, encoded.displayed) - video.luma_psnr(frames, float_run.displayed)

@@ -499,71 +499,43 @@ def chapter9_npp_jpeg(fixed: dict | None) -> Campaign:
     fixed = dict(fixed or {})
     seed = fixed.setdefault("seed", 0)
     config.seed_everything(seed)
+    from . import coding_for_machines as recipes_cfm
     from . import compressed_domain as recipes_cd
 
     bank = recipes_cd.distillation_set(6, 0)
     keep = torch.from_numpy(np.flatnonzero(training_crop_mask(len(bank["crops"]))))
     crops, logits = bank["crops"][keep], bank["logits"][keep]
     device = config.device()
-    machine = mc.Machine().to(device)
-    choices = np.arange(mc.TRAINING_QUALITIES["jpeg"][0], mc.TRAINING_QUALITIES["jpeg"][1] + 1)
+    rate_model = None
+    if "rate_model" in fixed:
+        rate_model = mc.RateModel(
+            fixed["rate_model"]["weights"], fixed["rate_model"]["header_bits"]
+        )
+    beta, lmbda = fixed.setdefault("beta", 5.0), fixed.setdefault("lmbda", 1.0)
+    objective, fitted = recipes_cfm.npp_objective(
+        "jpeg",
+        crops,
+        logits,
+        rate_model=rate_model,
+        curve=fixed.get("codec_curve"),
+        seed=seed,
+        lmbda=lmbda,
+        beta=beta,
+        batch_size=8,
+    )
     if "rate_model" not in fixed:
-        rng = np.random.default_rng(seed)
-        sample = crops[rng.choice(len(crops), 96, replace=False)].numpy()
-        rate_model, fit = mc.fit_rate_model(sample)
-        fixed["rate_model"] = {k: v.tolist() for k, v in rate_model.state_dict().items()}
-        fixed["rate_fit"] = fit
-        rng = np.random.default_rng(seed + 2)
-        pick = torch.from_numpy(rng.choice(len(crops), 64, replace=False))
-        grid = np.unique(np.linspace(choices.min(), choices.max(), 8).round().astype(int))
-        fixed["codec_curve"] = mc.codec_curve("jpeg", crops[pick], logits[pick], grid, machine)
-    rate_model = mc.RateModel(fixed["rate_model"]["weights"], fixed["rate_model"]["header_bits"])
-    proxy = mc.DiffJPEG(rate_model, "cubic").to(device).eval()
-    for p in proxy.parameters():
-        p.requires_grad_(False)
+        fixed["rate_model"] = {k: v.tolist() for k, v in fitted["rate_model"].items()}
+        fixed["rate_fit"] = fitted["rate_fit"]
+        fixed["codec_curve"] = fitted["codec_curve"]
+    machine = objective.machine
     npp = registry.load("machine_coding", fixed.setdefault("init", "npp-jpeg"), None, mc.NPP)
     npp = npp.float().to(device)
-    curve = fixed["codec_curve"]
-    beta, lmbda = fixed.setdefault("beta", 5.0), fixed.setdefault("lmbda", 1.0)
-
-    def batches(step: int):
-        rng = np.random.default_rng(seed + 1 + step)
-        while True:
-            index = torch.from_numpy(rng.integers(0, len(crops), 8))
-            x = crops[index].permute(0, 3, 1, 2).float() / 255
-            if rng.random() < 0.5:
-                x = x.flip(-1)
-            yield x, logits[index].float(), torch.from_numpy(rng.choice(choices, 8)).float()
 
     def loss(batch):
-        x, teacher, q = (b.to(device) for b in batch)
-        x_bar = npp(x, q)
-        x_hat, bits = mc.through_codec(proxy, x_bar, q)
-        bpp = bits / (x.shape[-2] * x.shape[-1])
-        d_m = mc.distillation_loss(machine(x_hat), teacher, 1.0, per_image=True)
-        d_pre = F.mse_loss(x_bar, x)
-        bpp_codec, kd_codec = mc.curve_at(curve, q)
-        relative_rate, relative_kd = bpp / bpp_codec, d_m / kd_codec
-        total = relative_rate.mean() + lmbda * relative_kd.mean() + beta * d_pre
-        return total, {
-            "bpp": bpp.mean().detach(),
-            "kd": d_m.mean().detach(),
-            "mse_pre": d_pre.detach(),
-            "relative_rate": relative_rate.mean().detach(),
-            "relative_kd": relative_kd.mean().detach(),
-        }
+        return objective.loss(npp, batch)
 
     photos = np.stack([p for p, _ in validation_photos()])
-    labels = np.zeros(len(photos), dtype=int)
     val_qualities = (5, 10, 15, 20, 30, 40, 50, 70, 90)
-    jpeg_alone = mc.rate_accuracy(
-        photos,
-        labels,
-        "jpeg",
-        val_qualities,
-        machines={"efficientnet-lite0": machine},
-        measure_fidelity=False,
-    )
     x_all = torch.from_numpy(photos).permute(0, 3, 1, 2).float().div(255)
     with torch.no_grad():
         reference_logits = torch.cat(
@@ -627,12 +599,11 @@ def chapter9_npp_jpeg(fixed: dict | None) -> Campaign:
             "jpeg_rows": base_rows,
         }
 
-    del jpeg_alone
     return Campaign(
         name="chapter9-npp-jpeg",
         model=npp,
         parameter_groups=[{"params": list(npp.parameters()), "lr": 5e-4}],
-        batches=batches,
+        batches=objective.batches,
         loss=loss,
         validate=validate,
         fixed=fixed,

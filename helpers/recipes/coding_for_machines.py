@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from ..machine_coding import (
     DiffJPEG,
     LearnedProxy,
     Machine,
+    RateModel,
     check_codec,
     check_quality,
     codec_curve,
@@ -31,7 +34,7 @@ from ..machine_coding import (
     through_codec,
 )
 
-__all__ = ["training_crops", "proxy_recipe", "npp_recipe"]
+__all__ = ["training_crops", "proxy_recipe", "NPPObjective", "npp_objective", "npp_recipe"]
 
 
 def training_crops() -> tuple[torch.Tensor, torch.Tensor]:
@@ -157,6 +160,132 @@ def proxy_recipe(
     return history
 
 
+def _check_proxy(codec: str, proxy: str) -> None:
+    check_codec(codec)
+    if proxy not in ("diffjpeg", "learned"):
+        raise ValueError(f"proxy must be 'diffjpeg' or 'learned', got {proxy!r}")
+    if proxy == "diffjpeg" and codec != "jpeg":
+        raise ValueError("the differentiable JPEG imitates JPEG only; use proxy='learned' for heif")
+
+
+@dataclass
+class NPPObjective:
+    """What an NPP trains against, shared by ``npp_recipe`` and the chapter 9 campaign: the
+    batches (crops, the teacher's logits, a quality per crop) and the loss
+    L = R + lmbda * D_m + beta * D_pre (each of R and D_m divided by the codec's own at that
+    quality when ``curve`` is given: the relative loss)."""
+
+    crops: torch.Tensor
+    logits: torch.Tensor
+    proxy: nn.Module
+    machine: nn.Module
+    choices: np.ndarray
+    curve: dict | None = None
+    lmbda: float = 1.0
+    beta: float = 5.0
+    temperature: float = 1.0
+    real_forward: bool = True
+    batch_size: int = 8
+    seed: int = 0
+
+    def batches(self, step: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Random crops from ``step`` on (a resumed run draws what an unbroken one would)."""
+        rng = np.random.default_rng(self.seed + 1 + step)
+        while True:
+            index = torch.from_numpy(rng.integers(0, len(self.crops), self.batch_size))
+            flip = rng.random() < 0.5  # the teacher's logits of a flipped crop are nearly the same
+            x = self.crops[index].permute(0, 3, 1, 2).float() / 255
+            qualities = torch.from_numpy(rng.choice(self.choices, self.batch_size)).float()
+            yield (x.flip(-1) if flip else x), self.logits[index].float(), qualities
+
+    def loss(self, npp: nn.Module, batch) -> tuple[torch.Tensor, dict]:
+        device = next(npp.parameters()).device
+        x, teacher, q = (b.to(device) for b in batch)
+        x_bar = npp(x, q)
+        if self.real_forward:
+            x_hat, bits = through_codec(self.proxy, x_bar, q)
+        else:
+            x_hat, bits = self.proxy(x_bar, q)
+        bpp = bits / (x.shape[-2] * x.shape[-1])
+        d_m = distillation_loss(self.machine(x_hat), teacher, self.temperature, per_image=True)
+        d_pre = F.mse_loss(x_bar, x)
+        metrics = {"bpp": bpp.mean().detach(), "kd": d_m.mean().detach(), "mse_pre": d_pre.detach()}
+        if self.curve is not None:
+            bpp_codec, kd_codec = curve_at(self.curve, q)
+            bpp, d_m = bpp / bpp_codec, d_m / kd_codec
+            metrics.update(relative_rate=bpp.mean().detach(), relative_kd=d_m.mean().detach())
+        return bpp.mean() + self.lmbda * d_m.mean() + self.beta * d_pre, metrics
+
+
+def npp_objective(
+    codec: str,
+    crops: torch.Tensor,
+    logits: torch.Tensor,
+    *,
+    proxy: str = "diffjpeg",
+    proxy_path: str | Path | None = None,
+    quality: int | None = None,
+    relative: bool = True,
+    rounding: str = "cubic",
+    rate_model: RateModel | None = None,
+    curve: dict | None = None,
+    seed: int = 0,
+    **settings,
+) -> tuple[NPPObjective, dict]:
+    """The NPP's objective in front of ``codec`` and what it fitted: (objective, {"rate_fit",
+    "rate_model", "codec_curve"}). The differentiable JPEG's rate model is fitted on 96 crops
+    unless ``rate_model`` is given, and the codec's own curve (``codec_curve``, 8 qualities, 64
+    crops) measured when ``relative`` unless ``curve`` is given, so that a resumed run keeps both.
+    ``settings``: the other fields of ``NPPObjective`` (lmbda, beta, temperature, real_forward,
+    batch_size)."""
+    _check_proxy(codec, proxy)
+    device = config.device()
+    fit = {}
+    if proxy == "diffjpeg":
+        if rate_model is None:
+            rng = np.random.default_rng(seed)
+            sample = crops[rng.choice(len(crops), min(96, len(crops)), replace=False)].numpy()
+            rate_model, fit = fit_rate_model(sample)
+        proxy_net = DiffJPEG(rate_model, rounding)
+    else:
+        if proxy_path is None:
+            raise ValueError("proxy='learned' needs proxy_path (a proxy_recipe checkpoint)")
+        proxy_net = load_proxy(proxy_path)
+        proxy_net.nearest = True
+    choices = np.arange(TRAINING_QUALITIES[codec][0], TRAINING_QUALITIES[codec][1] + 1)
+    if quality is not None:
+        check_quality(codec, quality)
+        choices = np.asarray([quality])
+    # a learned proxy runs in training mode: additive noise instead of rounding, so that its
+    # gradient is not zero (CompressAI rounds without a straight-through estimator in eval mode)
+    proxy_net = proxy_net.to(device).train(proxy == "learned")
+    for p in proxy_net.parameters():
+        p.requires_grad_(False)
+    machine = Machine().to(device)
+    if relative and curve is None:
+        rng = np.random.default_rng(seed + 2)
+        sample = torch.from_numpy(rng.choice(len(crops), min(64, len(crops)), replace=False))
+        grid = np.unique(np.linspace(choices.min(), choices.max(), 8).round().astype(int))
+        temperature = settings.get("temperature", 1.0)
+        curve = codec_curve(codec, crops[sample], logits[sample], grid, machine, temperature)
+    objective = NPPObjective(
+        crops,
+        logits,
+        proxy_net,
+        machine,
+        choices,
+        curve if relative else None,
+        seed=seed,
+        **settings,
+    )
+    fitted = {
+        "rate_fit": fit,
+        "rate_model": proxy_net.rate.state_dict() if proxy == "diffjpeg" else None,
+        "codec_curve": objective.curve,
+    }
+    return objective, fitted
+
+
 def npp_recipe(
     codec: str,
     num_steps: int,
@@ -197,69 +326,25 @@ def npp_recipe(
     quality only. ``data`` = (uint8 crops (N, H, W, 3) with sides multiples of 16,
     EfficientNet-Lite0's logits (N, 1000) on them) replaces chapter 8's distillation set (4,800
     crops of 224 x 224)."""
-    check_codec(codec)
-    if proxy not in ("diffjpeg", "learned"):
-        raise ValueError(f"proxy must be 'diffjpeg' or 'learned', got {proxy!r}")
-    if proxy == "diffjpeg" and codec != "jpeg":
-        raise ValueError("the differentiable JPEG imitates JPEG only; use proxy='learned' for heif")
+    _check_proxy(codec, proxy)
     crops, logits = training_crops() if data is None else data
-    device = config.device()
-    if proxy == "diffjpeg":
-        rng = np.random.default_rng(seed)
-        sample = crops[rng.choice(len(crops), min(96, len(crops)), replace=False)].numpy()
-        rate_model, fit = fit_rate_model(sample)
-        proxy_net = DiffJPEG(rate_model, rounding)
-        choices = np.arange(TRAINING_QUALITIES[codec][0], TRAINING_QUALITIES[codec][1] + 1)
-    else:
-        if proxy_path is None:
-            raise ValueError("proxy='learned' needs proxy_path (a proxy_recipe checkpoint)")
-        proxy_net, fit = load_proxy(proxy_path), {}
-        proxy_net.nearest = True
-        choices = np.arange(TRAINING_QUALITIES[codec][0], TRAINING_QUALITIES[codec][1] + 1)
-    if quality is not None:
-        check_quality(codec, quality)
-        choices = np.asarray([quality])
-    # a learned proxy runs in training mode: additive noise instead of rounding, so that its
-    # gradient is not zero (CompressAI rounds without a straight-through estimator in eval mode)
-    proxy_net = proxy_net.to(device).train(proxy == "learned")
-    for p in proxy_net.parameters():
-        p.requires_grad_(False)
-    machine = Machine().to(device)
+    objective, fitted = npp_objective(
+        codec,
+        crops,
+        logits,
+        proxy=proxy,
+        proxy_path=proxy_path,
+        quality=quality,
+        relative=relative,
+        rounding=rounding,
+        seed=seed,
+        lmbda=lmbda,
+        beta=beta,
+        temperature=temperature,
+        real_forward=real_forward,
+        batch_size=batch_size,
+    )
     npp = NPP(codec, width=width, adaptive=quality is None, quality=quality)
-    curve = None
-    if relative:
-        rng = np.random.default_rng(seed + 2)
-        sample = torch.from_numpy(rng.choice(len(crops), min(64, len(crops)), replace=False))
-        grid = np.unique(np.linspace(choices.min(), choices.max(), 8).round().astype(int))
-        curve = codec_curve(codec, crops[sample], logits[sample], grid, machine, temperature)
-
-    def batches_from(step: int):
-        rng = np.random.default_rng(seed + 1 + step)
-        while True:
-            index = torch.from_numpy(rng.integers(0, len(crops), batch_size))
-            flip = rng.random() < 0.5  # the teacher's logits of a flipped crop are nearly the same
-            x = crops[index].permute(0, 3, 1, 2).float() / 255
-            qualities = torch.from_numpy(rng.choice(choices, batch_size)).float()
-            yield (x.flip(-1) if flip else x), logits[index].float(), qualities
-
-    def loss_fn(model, batch):
-        x, teacher, q = batch
-        x_bar = model(x, q)
-        if real_forward:
-            x_hat, bits = through_codec(proxy_net, x_bar, q)
-        else:
-            x_hat, bits = proxy_net(x_bar, q)
-        bpp = bits / (x.shape[-2] * x.shape[-1])
-        d_m = distillation_loss(machine(x_hat), teacher, temperature, per_image=True)
-        d_pre = F.mse_loss(x_bar, x)
-        metrics = {"bpp": bpp.mean(), "kd": d_m.mean(), "mse_pre": d_pre}
-        if curve is not None:
-            bpp_codec, kd_codec = curve_at(curve, q)
-            bpp, d_m = bpp / bpp_codec, d_m / kd_codec
-            metrics.update(relative_rate=bpp.mean(), relative_kd=d_m.mean())
-        loss = bpp.mean() + lmbda * d_m.mean() + beta * d_pre
-        return loss, metrics
-
     extra = {
         "codec": codec,
         "proxy": proxy,
@@ -272,16 +357,14 @@ def npp_recipe(
         "width": width,
         "real_forward": real_forward,
         "seed": seed,
-        "rate_fit": fit,
         "relative": relative,
         "rounding": rounding if proxy == "diffjpeg" else None,
-        "codec_curve": curve,
-        "rate_model": proxy_net.rate.state_dict() if proxy == "diffjpeg" else None,
+        **fitted,
     }
     history = training.run_recipe(
         npp,
-        batches_from,
-        loss_fn,
+        objective.batches,
+        objective.loss,
         num_steps,
         checkpoint_path,
         lr=lr,

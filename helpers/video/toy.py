@@ -346,8 +346,9 @@ def encode(
     return analyze(frames, quality, loop_filter, mode, search_range).data
 
 
-def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> np.ndarray:
-    """Decode ``encode``'s bytes to the displayed luma frames (N, H, W) uint8.
+def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> dict[str, np.ndarray]:
+    """Decode ``encode``'s bytes to the displayed frames as planes {'y': (N, H, W) uint8}: the same
+    structure as chapter 10's decoders (``hybrid.decode``, ``pframe.decompress``), luma only.
 
     Everything comes from the bytes; ``loop_filter`` is needed only for a file coded with a custom
     filter module (its fingerprint is checked). Raises VideoStreamError for a foreign or damaged file.
@@ -411,4 +412,4 @@ def decode(data: bytes, loop_filter: torch.nn.Module | None = None) -> np.ndarra
         displayed.append(filtered)
     displayed = np.stack(displayed)
     container.check_content(crc, VideoStreamError, displayed)
-    return displayed
+    return {"y": displayed}
