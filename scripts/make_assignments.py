@@ -35,8 +35,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 
@@ -60,6 +62,8 @@ class Exercise:
     solution: str
     public: list[str] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)
+    indent: str = ""
+    after: str = ""
 
     @property
     def points(self) -> int:
@@ -70,17 +74,43 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     return "\n".join(lines[node.lineno - 1 : node.end_lineno])
 
 
-def split_block(code: str, where: str) -> tuple[str, str, list[str], list[str]]:
-    """(given, solution, public tests, hidden tests) of one solution block."""
+class Block(NamedTuple):
+    """One solution block cut in parts: ``given`` (the student gets it), ``solution`` (the student
+    writes it; otter shows ``...`` at the markers' ``indent``), ``after`` (given code after the
+    solution, e.g. a call of the function the student completed), the public and hidden tests."""
+
+    given: str
+    solution: str
+    public: list[str]
+    hidden: list[str]
+    indent: str = ""
+    after: str = ""
+
+
+MARKED = re.compile(
+    r"^(?P<indent>[ \t]*)# BEGIN SOLUTION\n(?P<solution>.*?)^[ \t]*# END SOLUTION\n"
+    r"(?P<after>.*?)^# TESTS\n(?P<tests>.*)\Z",
+    re.DOTALL | re.MULTILINE,
+)
+
+
+def split_block(code: str, where: str) -> Block:
+    """The parts of one solution block (see ``Block``)."""
     if "# BEGIN SOLUTION" in code:
-        head, rest = code.split("# BEGIN SOLUTION\n", 1)
-        solution, rest = rest.split("# END SOLUTION\n", 1)
-        if "# TESTS\n" not in rest:
-            raise ValueError(f"{where}: a block with # BEGIN SOLUTION needs a # TESTS line")
-        _, tests = rest.split("# TESTS\n", 1)
-        public, _, hidden = tests.partition("# HIDDEN TESTS\n")
-        hidden_cases = [hidden.strip()] if hidden.strip() else []
-        return head.rstrip() + "\n", solution.rstrip() + "\n", [public.strip()], hidden_cases
+        match = MARKED.search(code)
+        if match is None:
+            raise ValueError(
+                f"{where}: a block with # BEGIN SOLUTION needs # END SOLUTION and then a # TESTS line"
+            )
+        public, _, hidden = match["tests"].partition("# HIDDEN TESTS\n")
+        return Block(
+            code[: match.start()].rstrip() + "\n",
+            match["solution"].rstrip() + "\n",
+            [public.strip()],
+            [hidden.strip()] if hidden.strip() else [],
+            match["indent"],
+            match["after"].strip() + "\n" if match["after"].strip() else "",
+        )
     tree = ast.parse(code)
     lines = code.splitlines()
     body = tree.body
@@ -100,7 +130,7 @@ def split_block(code: str, where: str) -> tuple[str, str, list[str], list[str]]:
     solution = "\n".join(lines[body[first].lineno - 1 : body[last - 1].end_lineno]).rstrip() + "\n"
     tests = [_segment(lines, node) for node in asserts]
     public, hidden = tests[:1], tests[1:] or tests[:1]
-    return given, solution, public, ["\n".join(hidden)]
+    return Block(given, solution, public, ["\n".join(hidden)])
 
 
 def exercises(lesson: Path) -> list[Exercise]:
@@ -123,8 +153,8 @@ def exercises(lesson: Path) -> list[Exercise]:
             raise ValueError(f"{lesson.name}: exercise {match.group(2)!r} has no ```python block")
         lead = chunk.split("```python", 1)[0].strip()
         title = re.sub(r"^\d+\.\s*", "", match.group(2).strip())
-        given, solution, public, hidden = split_block("\n".join(blocks), f"{lesson.name}: {title}")
-        found.append(Exercise(stars, title, lead, given, solution, public, hidden))
+        block = split_block("\n".join(blocks), f"{lesson.name}: {title}")
+        found.append(Exercise(stars, title, lead, *block))
     return found
 
 
@@ -179,20 +209,21 @@ def master(lesson: Path) -> nbformat.NotebookNode:
     ]
     for number, item in enumerate(items, start=1):
         name = f"q{number}"
-        read = sorted(
-            _names("\n".join(item.public + item.hidden), ast.Load)
-            & _names(item.solution, ast.Store)
-        )
+        read = read_names(item)
         reads = ", ".join(f"`{n}`" for n in read) if read else "what your code prints"
         prompt = f"## {name} · {'★' * item.stars} {item.title} ({item.points} point{'s' * (item.points > 1)})"
         if item.lead:
             prompt += f"\n\n{item.lead}"
         prompt += f"\n\nThe checks read {reads}."
         cells += [
-            raw(f"# BEGIN QUESTION\nname: {name}\npoints: {item.points}"),
+            raw(f"# BEGIN QUESTION\nname: {name}\npoints: {item.points}\nall_or_nothing: true"),
             markdown(prompt),
             raw("# BEGIN SOLUTION"),
-            code(f"{item.given}# BEGIN SOLUTION\n{item.solution}# END SOLUTION"),
+            code(
+                f"{item.given}{item.indent}# BEGIN SOLUTION\n{item.solution}"
+                f"{item.indent}# END SOLUTION"
+                + (f"\n\n\n{item.after}".rstrip() if item.after else "")
+            ),
             raw("# END SOLUTION"),
             raw("# BEGIN TESTS"),
             *[code(case) for case in item.public],
@@ -273,7 +304,227 @@ def scores(archive: Path, notebook: Path) -> dict[str, tuple[float, float]]:
     }
 
 
-def grade(out: Path, only: list[str] | None) -> int:
+# ---- wrong submissions (issue 33): every one must score 0 on its question -----------------------
+
+#: the kinds of wrong submission tried on every question (each after the solution has run, so they
+#: are constants of the right type and shape): zeros, ones, the first number of the public test,
+#: the middle of its first two numbers, and the solution's values slightly changed (+1 on integers,
+#: x1.25 + 0.01 on floats, booleans flipped)
+WRONG_KINDS = ("zeros", "ones", "public bound", "inside the public bounds", "perturbed")
+
+#: questions whose hidden tests do not yet recompute the answer: graded and reported, but a point
+#: they give to a wrong submission does not fail the run (issue 33 lists the work left). Empty it.
+NOT_YET_HARDENED: dict[str, set[str]] = {}
+
+WRONG_ANSWER_SOURCE = """
+def _wrong_answer(value, kind, number):
+    import numpy as _np
+    try:
+        import torch as _torch
+    except ImportError:  # pragma: no cover
+        _torch = None
+    if isinstance(value, dict):
+        return {k: _wrong_answer(v, kind, number) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_wrong_answer(v, kind, number) for v in value)
+    if isinstance(value, (bool, _np.bool_)):
+        return {"zeros": False, "ones": True, "perturbed": not value}.get(kind, value)
+    if isinstance(value, (int, float, _np.integer, _np.floating)):
+        if kind == "zeros":
+            return type(value)(0)
+        if kind == "ones":
+            return type(value)(1)
+        if kind == "perturbed":
+            return value + 1 if isinstance(value, (int, _np.integer)) else value * 1.25 + 0.01
+        if number is None:
+            return value
+        return type(value)(round(number)) if isinstance(value, (int, _np.integer)) else type(value)(number)
+    if isinstance(value, _np.ndarray) and value.dtype.kind in "biuf":
+        if kind == "zeros":
+            return _np.zeros_like(value)
+        if kind == "ones":
+            return _np.ones_like(value)
+        if kind == "perturbed":
+            if value.dtype.kind == "b":
+                return ~value
+            if value.dtype.kind in "iu":
+                return _np.where(value < _np.iinfo(value.dtype).max, value + 1, value - 1).astype(value.dtype)
+            return value * 1.25 + 0.01
+        return value if number is None else _np.full_like(value, number)
+    if _torch is not None and isinstance(value, _torch.Tensor) and not value.is_complex():
+        return _torch.as_tensor(_wrong_answer(value.detach().cpu().numpy(), kind, number))
+    return value
+
+
+def _same_answer(a, b):
+    import numpy as _np
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(
+            _same_answer(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same_answer(x, y) for x, y in zip(a, b))
+    try:
+        x, y = _np.asarray(a), _np.asarray(b)
+    except Exception:
+        return a is b
+    if x.dtype == object or y.dtype == object:
+        return a is b
+    return x.shape == y.shape and bool(_np.array_equal(x, y))
+"""
+
+
+def public_numbers(public: list[str]) -> list[float]:
+    """The numbers written in a question's public test, in order (a negative number counts)."""
+    found = []
+    for node in ast.walk(ast.parse("\n".join(public))):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            operand = node.operand
+            if isinstance(operand, ast.Constant) and type(operand.value) in (int, float):
+                found.append((node.lineno, node.col_offset, -operand.value))
+                operand.value = None  # counted once
+        elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            found.append((node.lineno, node.col_offset, node.value))
+    return [value for *_, value in sorted(found)]
+
+
+def wrong_number(kind: str, numbers: list[float]) -> float | None:
+    distinct = list(dict.fromkeys(numbers))
+    if kind == "public bound":
+        return distinct[0] if distinct else None
+    if kind == "inside the public bounds":
+        return (distinct[0] + distinct[1]) / 2 if len(distinct) >= 2 else None
+    return None
+
+
+#: in an implement-the-body question's hidden tests, a comment line ``# LIBRARY: <statement>`` is the
+#: library's one-call answer and ``# WRONG: <statement>`` a subtly wrong body (an off-by-one, a wrong
+#: rounding), one line each (``;`` between statements); each is graded as a wrong submission
+BODY_LINE = re.compile(r"^# (LIBRARY|WRONG): (.+)$", re.MULTILINE)
+
+
+def wrong_bodies(item: Exercise) -> list[tuple[str, str]]:
+    """(label, function source) of the wrong bodies an implement-the-body question declares."""
+    if not item.indent:
+        return []
+    header = re.findall(r"^def \w+\(.*\):$", item.given, re.MULTILINE)
+    if not header:
+        raise ValueError(f"{item.title}: an implement-the-body question needs a one-line def")
+    found, wrong = [], 0
+    for kind, statement in BODY_LINE.findall("\n".join(item.hidden)):
+        wrong += kind == "WRONG"
+        label = "library one-call" if kind == "LIBRARY" else f"wrong body {wrong}"
+        body = "\n".join(f"    {part.strip()}" for part in statement.split("; "))
+        found.append((label, f"{header[-1]}\n{body}\n"))
+    return found
+
+
+def read_names(item: Exercise) -> list[str]:
+    """The names a question's checks read that the student's code writes (or completes: the
+    function whose body is the solution)."""
+    written = _names(textwrap.dedent(item.solution) + item.after, ast.Store)
+    if item.indent:
+        written |= set(re.findall(r"^def (\w+)\(", item.given, re.MULTILINE)[-1:])
+    return sorted(_names("\n".join(item.public + item.hidden), ast.Load) & written)
+
+
+def wrong_notebook(solutions: Path, lesson: Path, log: Path) -> nbformat.NotebookNode:
+    """The solutions notebook with wrong submissions after every question's solution: for each of
+    WRONG_KINDS but the last (and each wrong body of an implement-the-body question), the answer
+    names are replaced, the question's public and hidden tests run in the kernel (all must pass for
+    the points, as otter grades them: all or nothing) and the answer is restored; the last kind
+    ("perturbed") is left in place for otter to grade (tests/test_assignments.py shows the kernel's
+    verdict and otter's agree on a planted weak question). The cell appends {question, kind, changed
+    names, passed} to ``log``."""
+    notebook = nbformat.read(solutions, as_version=4)
+    items = exercises(lesson)
+    cells = [
+        c for c in notebook.cells if "otter_assign_solution_cell" in c.metadata.get("tags", [])
+    ]
+    if len(cells) != len(items):
+        raise RuntimeError(
+            f"{solutions.name}: {len(cells)} solution cells for {len(items)} questions"
+        )
+    for number, (cell, item) in enumerate(zip(cells, items, strict=True), start=1):
+        numbers = public_numbers(item.public)
+        kinds = {kind: wrong_number(kind, numbers) for kind in WRONG_KINDS}
+        cell.source += (
+            "\n\n# wrong submissions, written by scripts/make_assignments.py (issue 33)\n"
+            f"{WRONG_ANSWER_SOURCE}\n"
+            "import json as _json\n"
+            f"_names, _cases = {read_names(item)!r}, {item.public + item.hidden!r}\n"
+            "_right = {n: globals()[n] for n in _names if n in globals()}\n"
+            f"for _kind, _source in {wrong_bodies(item)!r}:\n"
+            "    exec(_source, globals())\n"
+            f"    exec({item.after!r}, globals())\n"
+            "    _passed = True\n"
+            "    for _case in _cases:\n"
+            "        try:\n"
+            "            exec(_case, globals())\n"
+            "        except Exception:\n"
+            "            _passed = False\n"
+            "            break\n"
+            f"    with open({str(log)!r}, 'a') as _log:\n"
+            f"        _log.write(_json.dumps({{'question': 'q{number}', 'kind': _kind, "
+            "'changed': ['the body'], 'passed': _passed}) + '\\n')\n"
+            "    globals().update(_right)\n"
+            f"for _kind, _number in {kinds!r}.items():\n"
+            "    _changed = []\n"
+            "    for _name, _value in _right.items():\n"
+            "        _new = _wrong_answer(_value, _kind, _number)\n"
+            "        if not _same_answer(_new, _value):\n"
+            "            globals()[_name] = _new\n"
+            "            _changed.append(_name)\n"
+            f"    _passed = None if _kind == {WRONG_KINDS[-1]!r} else True  # the last: otter grades it\n"
+            "    for _case in _cases if _passed else []:\n"
+            "        try:\n"
+            "            exec(_case, globals())\n"
+            "        except Exception:\n"
+            "            _passed = False\n"
+            "            break\n"
+            f"    with open({str(log)!r}, 'a') as _log:\n"
+            f"        _log.write(_json.dumps({{'question': 'q{number}', 'kind': _kind, "
+            "'changed': _changed, 'passed': _passed}) + '\\n')\n"
+            f"    if _kind != {WRONG_KINDS[-1]!r}:\n"
+            "        globals().update(_right)\n"
+        )
+    return notebook
+
+
+def grade_wrong(folder: Path, lesson: Path) -> list[tuple[str, str, str, float, float]]:
+    """(question, kind, changed names, points given, max) for every wrong submission of one chapter
+    (changed '' where a kind could not change the answer, '?' where the cell did not get that far).
+    The last kind's points are otter's own."""
+    slug = lesson.stem
+    archive = folder / "autograder" / f"{slug}-autograder.zip"
+    points = {f"q{n}": item.points for n, item in enumerate(exercises(lesson), start=1)}
+    with tempfile.TemporaryDirectory(prefix="wrong-") as scratch:
+        log = Path(scratch) / "wrong.jsonl"
+        path = Path(scratch) / "wrong" / f"{slug}.ipynb"
+        path.parent.mkdir()
+        notebook = wrong_notebook(folder / "autograder" / f"{slug}.ipynb", lesson, log)
+        nbformat.write(notebook, path)
+        otter_scores = scores(archive, path)
+        entries = (
+            [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+        )
+    seen = {(e["question"], e["kind"]): e for e in entries}
+    bodies = {
+        f"q{n}": [label for label, _ in wrong_bodies(item)]
+        for n, item in enumerate(exercises(lesson), start=1)
+    }
+    rows = []
+    for question, most in points.items():
+        for kind in [*bodies[question], *WRONG_KINDS]:
+            entry = seen.get((question, kind))
+            changed = "?" if entry is None else ", ".join(entry["changed"])
+            score = most if entry is not None and entry["passed"] else 0.0
+            if kind == WRONG_KINDS[-1]:  # left in place: otter's own grade
+                score = otter_scores.get(question, (0.0, most))[0]
+            rows.append((question, kind, changed, score, float(most)))
+    return rows
+
+
+def grade(out: Path, only: list[str] | None, wrong_too: bool = True) -> int:
     passed = failed = 0
     for lesson in lessons():
         if only and lesson.stem[:2] not in only:
@@ -284,6 +535,7 @@ def grade(out: Path, only: list[str] | None) -> int:
             print(f"[FAILED] {lesson.stem}: no autograder archive (run `make assignments` first)")
             failed += 1
             continue
+        failed_before = failed
         for label, notebook, want_full in (
             ("solutions", folder / "autograder" / f"{lesson.stem}.ipynb", True),
             ("blank student version", folder / "student" / f"{lesson.stem}.ipynb", False),
@@ -298,6 +550,27 @@ def grade(out: Path, only: list[str] | None) -> int:
                 + (f"  unexpected: {wrong}" if wrong else ""),
                 flush=True,
             )
+        if not wrong_too or failed > failed_before:  # meaningful only beside a full solution
+            continue
+        rows = grade_wrong(folder, lesson)
+        waived = NOT_YET_HARDENED.get(lesson.stem[:2], set())
+        print(f"  wrong submissions ({lesson.stem}): question, kind, answer names changed, points")
+        for question, kind, changed, score, most in rows:
+            if changed == "?":
+                verdict = "FAILED: the wrong submission did not run"
+                failed += 1
+            elif changed == "":
+                verdict = "n/a (the answer stays right)"
+            elif score == 0:
+                verdict = "ok"
+            elif question in waived:
+                verdict = "GIVEN POINTS (not yet hardened: issue 33)"
+            else:
+                verdict = "FAILED: points for a wrong answer"
+                failed += 1
+            print(
+                f"    {question:4s} {kind:26s} {changed or '-':28s} {score:g} / {most:g}  {verdict}"
+            )
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
@@ -310,13 +583,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", default=str(ROOT / "build" / "assignments"))
     parser.add_argument("--only", nargs="*", help="grade: chapter numbers (default: all)")
+    parser.add_argument(
+        "--no-wrong", action="store_true", help="grade: skip the wrong submissions (quicker)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("FAST", "1")
     if args.action == "masters":
         return write_masters(args.check)
     if args.action == "assign":
         return 1 if assign(Path(args.out)) else 0
-    return grade(Path(args.out), args.only)
+    return grade(Path(args.out), args.only, wrong_too=not args.no_wrong)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ public and hidden tests, the cutting rules, and one otter round trip on a small 
 
 from __future__ import annotations
 
+import ast
 import shutil
 import sys
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_cutting_a_block_by_its_imports_and_final_asserts():
     code = (
         "import numpy as np\nx = np.arange(3)\ny = x.sum()\nassert y == 3\nassert x.shape == (3,)\n"
     )
-    given, solution, public, hidden = ma.split_block(code, "t")
+    given, solution, public, hidden, _, _ = ma.split_block(code, "t")
     assert given == "import numpy as np\n"
     assert solution == "x = np.arange(3)\ny = x.sum()\n"
     assert public == ["assert y == 3"] and hidden == ["assert x.shape == (3,)"]
@@ -52,7 +53,18 @@ def test_cutting_a_block_by_its_imports_and_final_asserts():
         "b = a + 1\n",
         ["assert b == 2"],
         ["assert b > a"],
+        "",
+        "",
     )
+    body = (
+        'def f(x):\n    """Twice x."""\n    # BEGIN SOLUTION\n    return 2 * x\n    # END SOLUTION\n'
+        "\n\ny = f(3)\n# TESTS\nassert y == 6\n# HIDDEN TESTS\nassert f(5) == 10\n"
+    )
+    block = ma.split_block(body, "t")
+    assert block.given == 'def f(x):\n    """Twice x."""\n' and block.indent == "    "
+    assert block.solution == "    return 2 * x\n" and block.after == "y = f(3)\n"
+    item = ma.Exercise(2, "Twice", "", *block)
+    assert ma.read_names(item) == ["f", "y"]  # the completed function and what the given code made
     with pytest.raises(ValueError, match="no final assert"):
         ma.split_block("import numpy\nfor i in range(3):\n    assert i < 3\n", "t")
     with pytest.raises(ValueError, match="# TESTS"):
@@ -82,6 +94,13 @@ values = np.arange(4) ** 2
 assert values.sum() == 14
 ```
 
+### ★ A weak question
+```python
+positive = 3
+assert positive > 0
+assert positive < 100
+```
+
 ### ★★★ Not graded
 ```python
 print("free")
@@ -101,7 +120,11 @@ def test_an_otter_round_trip_grades_the_solution_full_and_the_blank_zero(tmp_pat
     (lessons / "42_tiny.md").write_text(LESSON)
     monkeypatch.setattr(ma, "LESSONS", lessons)
     monkeypatch.setattr(ma, "EXERCISES", tmp_path / "exercises")
-    assert [e.title for e in ma.exercises(lessons / "42_tiny.md")] == ["Add", "An array"]
+    assert [e.title for e in ma.exercises(lessons / "42_tiny.md")] == [
+        "Add",
+        "An array",
+        "A weak question",
+    ]
     assert ma.write_masters(check=False) == 0
     assert ma.write_masters(check=True) == 0
     out = tmp_path / "build"
@@ -114,6 +137,64 @@ def test_an_otter_round_trip_grades_the_solution_full_and_the_blank_zero(tmp_pat
     assert 'grader.check("q1")' in text
     archive = out / "42_tiny" / "autograder" / "42_tiny-autograder.zip"
     full = ma.scores(archive, out / "42_tiny" / "autograder" / "42_tiny.ipynb")
-    assert full == {"q1": (1.0, 1.0), "q2": (2.0, 2.0)}
+    assert full == {"q1": (1.0, 1.0), "q2": (2.0, 2.0), "q3": (1.0, 1.0)}
     blank = ma.scores(archive, out / "42_tiny" / "student" / "42_tiny.ipynb")
-    assert blank == {"q1": (0.0, 1.0), "q2": (0.0, 2.0)}
+    assert blank == {"q1": (0.0, 1.0), "q2": (0.0, 2.0), "q3": (0.0, 1.0)}
+    rows = ma.grade_wrong(out / "42_tiny", lessons / "42_tiny.md")
+    given = {(q, kind): score for q, kind, changed, score, _ in rows if changed not in ("", "?")}
+    assert given[("q1", "perturbed")] == 0 and given[("q2", "zeros")] == 0
+    # the planted weak question: its checks accept any positive number, so wrong answers score
+    assert given[("q3", "ones")] == 1 and given[("q3", "perturbed")] == 1
+
+
+def _questions():
+    for lesson in ma.lessons():
+        for number, item in enumerate(ma.exercises(lesson), start=1):
+            yield f"{lesson.stem} q{number}", item
+
+
+#: calls that return None, so a test may make them without assigning the result
+NONE_RETURNING = {"append", "backward", "print", "simplefilter", "filterwarnings"}
+
+
+def test_no_hidden_test_repeats_a_public_one_and_no_test_prints():
+    """A hidden test that repeats the public one grades nothing more; a bare expression in a test
+    (``torch.manual_seed(0)``) prints its value under otter's doctest runner and fails the case."""
+    for where, item in _questions():
+        assert item.hidden and all(h.strip() not in item.public for h in item.hidden), where
+        for case in item.public + item.hidden:
+            for node in ast.walk(ast.parse(case)):
+                if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant):
+                    call = node.value
+                    name = getattr(getattr(call, "func", None), "attr", None) or getattr(
+                        getattr(call, "func", None), "id", None
+                    )
+                    assert name in NONE_RETURNING, f"{where}: a bare expression ({name}) in a test"
+
+
+def _wrong_answer_functions():
+    namespace = {}
+    exec(ma.WRONG_ANSWER_SOURCE, namespace)
+    return namespace["_wrong_answer"], namespace["_same_answer"]
+
+
+def test_wrong_submissions_keep_the_type_and_shape_and_change_the_value():
+    import numpy as np
+    import torch
+
+    wrong, same = _wrong_answer_functions()
+    answer = {10: 0.8, 60: 0.47}
+    assert wrong(answer, "zeros", None) == {10: 0.0, 60: 0.0}
+    assert wrong(answer, "ones", None) == {10: 1.0, 60: 1.0}
+    assert wrong(answer, "public bound", 0.5) == {10: 0.5, 60: 0.5}
+    assert not same(wrong(answer, "perturbed", None), answer)
+    counts = np.array([3, 0, 255], dtype=np.uint8)
+    assert wrong(counts, "perturbed", None).dtype == np.uint8
+    assert not same(wrong(counts, "perturbed", None), counts)
+    assert wrong(7, "perturbed", None) == 8 and wrong(True, "perturbed", None) is False
+    tensor = wrong(torch.ones(2, 3), "zeros", None)
+    assert isinstance(tensor, torch.Tensor) and tensor.shape == (2, 3) and float(tensor.sum()) == 0
+    assert same(wrong("text", "zeros", None), "text")  # nothing to change: reported as n/a
+    assert ma.public_numbers(["assert -95 < saving < -15 and x == 2.5"]) == [-95, -15, 2.5]
+    assert ma.wrong_number("inside the public bounds", [-95, -15]) == -55
+    assert ma.wrong_number("public bound", []) is None

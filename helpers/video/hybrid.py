@@ -52,6 +52,7 @@ __all__ = [
     "decode",
     "psnr",
     "lagrangian",
+    "median_vector",
 ]
 
 MB = 16
@@ -298,7 +299,7 @@ class _Reference:
         ]
 
 
-def _median_vector(vectors: np.ndarray, inter: np.ndarray, mby: int, mbx: int) -> np.ndarray:
+def median_vector(vectors: np.ndarray, inter: np.ndarray, mby: int, mbx: int) -> np.ndarray:
     """H.264's predictor: the median of the left, top and top-right (else top-left) neighbours'
     vectors; a neighbour outside the frame or not inter-coded counts as (0, 0)."""
     cols = vectors.shape[1]
@@ -605,7 +606,7 @@ def _code_frame(
             source = _macroblock(target, y, x)
             candidates, predictor = [], None
             if inter_frame:
-                predictor = _median_vector(vectors, types <= 1, mby, mbx)
+                predictor = median_vector(vectors, types <= 1, mby, mbx)
                 candidates.append(_skip_candidate(reference, mby, mbx, predictor, source, lam))
                 candidates.append(
                     _inter_candidate(
@@ -717,7 +718,7 @@ def _decode_planes(
                         f"macroblock type {kind} does not exist (0 skip, 1 inter, 2 intra)"
                     )
             if kind < 2:
-                vector = _median_vector(vectors, types <= 1, mby, mbx)
+                vector = median_vector(vectors, types <= 1, mby, mbx)
                 if kind == 1:
                     vector = vector + (reader.signed(), reader.signed())
                     if np.abs(vector).max() > 2 * search_range:
