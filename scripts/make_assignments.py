@@ -421,9 +421,20 @@ def wrong_bodies(item: Exercise) -> list[tuple[str, str]]:
 def read_names(item: Exercise) -> list[str]:
     """The names a question's checks read that the student's code writes (or completes: the
     function whose body is the solution)."""
-    written = _names(textwrap.dedent(item.solution) + item.after, ast.Store)
-    if item.indent:
-        written |= set(re.findall(r"^def (\w+)\(", item.given, re.MULTILINE)[-1:])
+    written = _names(textwrap.dedent(item.solution), ast.Store)
+    if item.indent:  # the function, and what the given code after it computes with it (not inputs)
+        function = re.findall(r"^def (\w+)\(", item.given, re.MULTILINE)[-1]
+        written = {function}  # the body's names are the function's locals
+        for node in ast.parse(item.after).body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(n, ast.Call) and getattr(n.func, "id", None) == function
+                for n in ast.walk(node.value)
+            ):
+                written |= {
+                    t.id
+                    for t in ast.walk(node)
+                    if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)
+                }
     return sorted(_names("\n".join(item.public + item.hidden), ast.Load) & written)
 
 
