@@ -358,6 +358,8 @@ def _wrong_answer(value, kind, number):
 
 def _same_answer(a, b):
     import numpy as _np
+    if hasattr(a, "detach") and hasattr(b, "detach"):  # torch tensors, compared by value
+        a, b = a.detach().cpu().numpy(), b.detach().cpu().numpy()
     if isinstance(a, dict) or isinstance(b, dict):
         return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(
             _same_answer(a[k], b[k]) for k in a)
@@ -435,7 +437,15 @@ def read_names(item: Exercise) -> list[str]:
                     for t in ast.walk(node)
                     if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)
                 }
-    return sorted(_names("\n".join(item.public + item.hidden), ast.Load) & written)
+    tests = "\n".join(item.public + item.hidden)
+    bound = {  # loop and comprehension variables of the tests are the tests' own
+        name.id
+        for node in ast.walk(ast.parse(tests))
+        if isinstance(node, (ast.For, ast.comprehension))
+        for name in ast.walk(node.target)
+        if isinstance(name, ast.Name)
+    }
+    return sorted((_names(tests, ast.Load) - bound) & written)
 
 
 def wrong_notebook(solutions: Path, lesson: Path, log: Path) -> nbformat.NotebookNode:
