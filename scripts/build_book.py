@@ -26,6 +26,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import sync_course  # noqa: E402
 
 LINK = re.compile(r"(\]\()([^)\s]+)(\))")
+# Code is not prose: a fenced block or an inline span (`f[0](x)`) holds no links.
+CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|`[^`\n]+`", re.MULTILINE | re.DOTALL)
 
 
 class BrokenLink(ValueError):
@@ -51,7 +53,11 @@ def rewrite_links(text: str, source: Path, staged: Path, stage: Path, config: di
         url = f"{config['repository']}/{kind}/{config['branch']}/{relative}"
         return f"{match.group(1)}{url}{'#' + anchor if anchor else ''}{match.group(3)}"
 
-    return LINK.sub(fix, text)
+    pieces, start = [], 0
+    for code in CODE.finditer(text):
+        pieces += [LINK.sub(fix, text[start : code.start()]), code.group(0)]
+        start = code.end()
+    return "".join(pieces + [LINK.sub(fix, text[start:])])
 
 
 def sessions(lesson: Path) -> int:

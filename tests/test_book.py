@@ -43,3 +43,26 @@ def test_the_syllabus_counts_one_session_per_timing_table():
     assert f"{total} sessions in all" in table
     assert table.count("](notebooks/") == len(notebooks)
     assert "](../" not in table  # the notebooks' relative links are rewritten for the home page
+
+
+def test_code_holds_no_links(tmp_path):
+    config = sync_course.settings()
+    source = ROOT / "lessons" / "04_autoencoder_codecs.md"
+    staged = tmp_path / "lessons" / "04_autoencoder_codecs.md"
+    text = (
+        "```python\nq2_pair[1](q2_pair[0](x))\n```\nand `f[0](y)` and [web](https://example.org)\n"
+    )
+    assert build_book.rewrite_links(text, source, staged, tmp_path, config) == text
+    with pytest.raises(build_book.BrokenLink, match="gone.md"):
+        build_book.rewrite_links(
+            "`code` then [a](gone.md) and `more`", source, staged, tmp_path, config
+        )
+
+
+def test_every_page_of_the_book_stages(tmp_path):
+    """The staging of `make book` (links checked) on the real lessons and notebooks: a broken link fails here,
+    in the unit tests, not only in the Sphinx build."""
+    stage = build_book.stage(tmp_path / "stage")
+    lessons = sorted((stage / "lessons").glob("*.md"))
+    chapters = {p.stem for p in sync_course.chapter_notebooks()}
+    assert chapters <= {p.stem for p in lessons} and (stage / "index.md").exists()
