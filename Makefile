@@ -25,7 +25,8 @@ endif
 help:
 	@echo "make lab      install (once) and start JupyterLab in notebooks/"
 	@echo "make test     install (once), ruff, unit tests, every notebook (FAST mode, nbval), the book, browser tests"
-	@echo "make book     the course as a static HTML site in build/book (offline, from the stored outputs)"
+	@echo "make book     the course as a static HTML site in build/book (offline, from the stored outputs);"
+	@echo "              AUDIENCE=instructor: with the answer key (lessons, rubrics) in build/book-instructor"
 	@echo "make execute  re-run every notebook in full mode and store scrubbed outputs"
 	@echo "make bench    run the benchmarks in benchmarks/"
 	@echo "make test-install      the built wheel in a fresh environment runs every notebook (data from a local mirror)"
@@ -65,12 +66,16 @@ test-notebooks: $(STAMP)
 	FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:randomly notebooks/ -q
 
 # The web book: Sphinx + myst-nb + sphinx-book-theme, warnings are errors; nothing is executed.
+# AUDIENCE=student (the default, build/book): no answer key; AUDIENCE=instructor (build/book-instructor): the
+# lessons with their solutions, model answers, rubrics and notes as well.
+AUDIENCE ?= student
 book: $(STAMP)
-	$(BIN)/python scripts/build_book.py
+	$(BIN)/python scripts/build_book.py --audience $(AUDIENCE)
 
 # Real headless Chromium (Debian's chromium; skipped with the install command when it is missing):
 # every book page, then every chapter widget moved in a live JupyterLab.
 test-browser: book
+	$(BIN)/python scripts/build_book.py --audience instructor
 	FAST=1 $(BIN)/python -m pytest browser_tests/ -q -p no:randomly
 
 test: lint test-unit test-notebooks test-browser

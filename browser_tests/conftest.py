@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BOOK = Path(os.environ.get("BOOK_DIR", ROOT / "build" / "book"))
+# the instructors' book holds every page of the students' book and the lessons: the browser visits it; the
+# students' book is checked for what it must not hold (test_book.py)
+BOOK = Path(os.environ.get("BOOK_DIR", ROOT / "build" / "book-instructor"))
+STUDENT_BOOK = Path(os.environ.get("STUDENT_BOOK_DIR", ROOT / "build" / "book"))
 INSTALL = (
     "install it with: apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/to/chrome"
 )
@@ -57,7 +60,7 @@ def browser():
 def book_url():
     """The built book served over HTTP on 127.0.0.1 (as any static host would)."""
     if not (BOOK / "index.html").is_file():
-        pytest.fail(f"no book at {BOOK}: run `make book` first")
+        pytest.fail(f"no book at {BOOK}: run `make book AUDIENCE=instructor` first")
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):

@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import BOOK
+from conftest import BOOK, STUDENT_BOOK
 
 PAGES = sorted(
     p.relative_to(BOOK).as_posix()
@@ -73,6 +73,24 @@ def test_the_book_has_its_parts():
     chapters = [n for n in names if re.match(r"notebooks/\d\d_\w+\.html$", n)]
     lessons = [n for n in names if re.match(r"lessons/\d\d_\w+\.html$", n)]
     assert len(chapters) >= 10 and len(lessons) == len(chapters)
+
+
+def test_the_students_book_holds_no_answer_key():
+    """The students' book (`make book`): the chapters and reference pages, no lesson (solutions, model
+    answers, rubrics), no instructor page, and no page that links to or names a file of the answer key."""
+    if not (STUDENT_BOOK / "index.html").is_file():
+        pytest.fail(f"no students' book at {STUDENT_BOOK}: run `make book` first")
+    pages = {p.relative_to(STUDENT_BOOK).as_posix() for p in STUDENT_BOOK.rglob("*.html")}
+    shown = {p for p in pages if not p.startswith(("_static/", "_sources/"))}
+    chapters = {p for p in shown if re.match(r"notebooks/\d\d_\w+\.html$", p)}
+    assert len(chapters) >= 10 and "lessons/notation.html" in shown and "glossary.html" in shown
+    assert not {p for p in pages if re.search(r"lessons/(\d\d_\w+|README)\.|instructor\.", p)}
+    key = re.compile(
+        r"lessons/(\d\d_\w+|README)|exercises/\d\d_|instructor\.html|BEGIN SOLUTION|Rubric"
+    )
+    for name in sorted(shown):
+        found = key.search((STUDENT_BOOK / name).read_text(errors="replace"))
+        assert found is None, f"{name} names the answer key: {found[0] if found else ''}"
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -1,6 +1,11 @@
 """make book: the course as a static HTML site, built offline from the committed notebooks and markdown.
 
-Usage: python scripts/build_book.py [--out build/book]
+Usage: python scripts/build_book.py [--audience student|instructor] [--out build/book]
+
+Two books: the students' (the default, build/book) and the instructors' (build/book-instructor). The answer key
+(the lessons: solution blocks, model answers, rubrics, instructor notes; the instructor page) is only in the
+instructors' book; the students' book has the chapters, the notation page, the glossary and the data page, and
+no page of it links or names a file of the answer key (tests/test_book.py holds it).
 
 Stages the sources in build/book-src (book/ pages, notebooks/NN_*.ipynb with their stored outputs, lessons/),
 then runs Sphinx (myst-nb, sphinx-book-theme, MathJax served from the site itself) with warnings as errors:
@@ -86,12 +91,22 @@ def syllabus(notebooks: list[Path]) -> str:
     return "\n".join(rows)
 
 
-def stage(stage_dir: Path) -> Path:
+AUDIENCES = ("student", "instructor")
+#: the answer key: files a student-facing page must not link or name
+ANSWER_KEY = re.compile(r"lessons/(?:\d\d_\w+|README)(?:\.md)?|exercises/\d\d_\w+|instructor\.md")
+#: in book/index.md, what only the instructors' book shows
+INSTRUCTOR_ONLY = re.compile(r"<!-- instructor -->.*?<!-- /instructor -->\n?", re.DOTALL)
+
+
+def stage(stage_dir: Path, audience: str = "student") -> Path:
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
+    instructor = audience == "instructor"
     config = sync_course.settings()
     shutil.rmtree(stage_dir, ignore_errors=True)
     stage_dir.mkdir(parents=True)
     for page in (ROOT / "book").iterdir():
-        if page.suffix in (".md", ".py"):
+        if page.suffix in (".md", ".py") and (instructor or page.name != "instructor.md"):
             shutil.copy(page, stage_dir / page.name)
     (stage_dir / "course_setting.py").write_text(
         f"REPOSITORY = {config['repository']!r}\nBRANCH = {config['branch']!r}\n"
@@ -102,9 +117,15 @@ def stage(stage_dir: Path) -> Path:
     for path in notebooks:
         shutil.copy(path, stage_dir / "notebooks" / path.name)
     for path in sorted((ROOT / "lessons").glob("*.md")):
-        shutil.copy(path, stage_dir / "lessons" / path.name)
+        if instructor or path.name == "notation.md":
+            shutil.copy(path, stage_dir / "lessons" / path.name)
     index = stage_dir / "index.md"
-    index.write_text(index.read_text().replace("<!-- syllabus -->", syllabus(notebooks)))
+    home = index.read_text().replace("<!-- syllabus -->", syllabus(notebooks))
+    if instructor:
+        home = home.replace("<!-- instructor -->\n", "").replace("<!-- /instructor -->\n", "")
+    else:
+        home = INSTRUCTOR_ONLY.sub("", home)
+    index.write_text(home)
     # links, once every page is in place
     for path in sorted((stage_dir / "lessons").glob("*.md")):
         source = ROOT / "lessons" / path.name
@@ -117,16 +138,27 @@ def stage(stage_dir: Path) -> Path:
                 text = "".join(cell["source"])
                 cell["source"] = rewrite_links(text, source, path, stage_dir, config)
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    if not instructor:
+        for path in sorted(stage_dir.rglob("*")):
+            if path.suffix in (".md", ".ipynb") and (found := ANSWER_KEY.search(path.read_text())):
+                raise BrokenLink(
+                    f"{path.relative_to(stage_dir)}: a student page names the answer key ({found[0]}); "
+                    "solutions and rubrics are for the instructors' book only"
+                )
     return stage_dir
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "build" / "book"))
+    parser.add_argument("--audience", choices=AUDIENCES, default="student")
+    parser.add_argument("--out", help="default: build/book (students), build/book-instructor")
     parser.add_argument("--source", default=str(ROOT / "build" / "book-src"))
     args = parser.parse_args(argv)
+    if args.out is None:
+        suffix = "" if args.audience == "student" else "-instructor"
+        args.out = str(ROOT / "build" / f"book{suffix}")
     try:
-        source = stage(Path(args.source))
+        source = stage(Path(args.source), args.audience)
     except BrokenLink as error:
         print(f"book: broken link: {error}")
         return 1

@@ -17,6 +17,9 @@ three:
 - the tests: the block's final ``assert`` statements (or the lines after ``# TESTS``). The first is
   public (``grader.check`` runs it for the student); the others are hidden (grading only). Lines after
   ``# HIDDEN TESTS`` are hidden too.
+After its answer prose, every exercise has a written question (``#### Written (N points)``, the question, the
+rubric's Full / Partial / Zero bullets): an otter manual question ``qN_written``, whose model answer and rubric
+are its solution (instructors only); the student version shows the question and a cell to answer in.
 ``assign`` runs ``otter assign`` on every master: ``<out>/NN_slug/student/`` (no solutions, no hidden
 tests) and ``<out>/NN_slug/autograder/`` (the solutions notebook and the autograder zip for Gradescope or
 ``otter run``). ``grade`` runs ``otter run`` with each autograder zip on the solutions notebook (full marks
@@ -51,6 +54,48 @@ EXERCISES = ROOT / "exercises"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 HEADING = re.compile(r"^### (★+)\s*(.*)$", re.MULTILINE)
 POINTS = {1: 1, 2: 2}
+#: the written question after an exercise's answer (see lessons/README.md, "Written questions"):
+#: a heading with its points, the question (one paragraph), a blank line, then the rubric's three bullets
+WRITTEN = re.compile(
+    r"^#### Written \((?P<points>\d+) points?\)\n(?P<question>.+?)\n\n(?P<rubric>(?:- .*\n?(?:  .*\n?)*)+)",
+    re.MULTILINE | re.DOTALL,
+)
+RUBRIC = re.compile(r"^- \*\*(Full|Partial|Zero)(?: \((?P<points>[\d½.]+)\))?\*\*: ", re.MULTILINE)
+
+
+@dataclass
+class Written:
+    """A question graded by hand: what the answer prose of the lesson explains, with a rubric that
+    says what a full, a partial and a zero answer says."""
+
+    points: int
+    question: str
+    answer: str
+    rubric: str
+
+
+def written_part(text: str, where: str) -> Written:
+    """The written question of one exercise: ``text`` is what follows its last code block."""
+    match = WRITTEN.search(text)
+    if match is None:
+        raise ValueError(
+            f"{where}: no written question; after the answer write '#### Written (N points)', the question, "
+            "a blank line and the rubric's bullets '- **Full (N)**: ', '- **Partial (n)**: ', '- **Zero**: '"
+        )
+    levels = [m.group(1) for m in RUBRIC.finditer(match["rubric"])]
+    if levels != ["Full", "Partial", "Zero"]:
+        raise ValueError(
+            f"{where}: the rubric needs Full, Partial and Zero bullets in order, found {levels}"
+        )
+    full = RUBRIC.search(match["rubric"])["points"]
+    if full != match["points"]:
+        raise ValueError(
+            f"{where}: full marks ({full}) differ from the question's points ({match['points']})"
+        )
+    answer = text[: match.start()].strip()
+    if not answer:
+        raise ValueError(f"{where}: the model answer (the prose before '#### Written') is empty")
+    return Written(int(match["points"]), match["question"].strip(), answer, match["rubric"].strip())
 
 
 @dataclass
@@ -64,6 +109,7 @@ class Exercise:
     hidden: list[str] = field(default_factory=list)
     indent: str = ""
     after: str = ""
+    written: Written | None = None
 
     @property
     def points(self) -> int:
@@ -154,7 +200,9 @@ def exercises(lesson: Path) -> list[Exercise]:
         lead = chunk.split("```python", 1)[0].strip()
         title = re.sub(r"^\d+\.\s*", "", match.group(2).strip())
         block = split_block("\n".join(blocks), f"{lesson.name}: {title}")
-        found.append(Exercise(stars, title, lead, *block))
+        exercise = Exercise(stars, title, lead, *block)
+        exercise.written = written_part(chunk.rsplit("```", 1)[-1], f"{lesson.name}: {title}")
+        found.append(exercise)
     return found
 
 
@@ -189,20 +237,22 @@ def master(lesson: Path) -> nbformat.NotebookNode:
     markdown = nbformat.v4.new_markdown_cell
     code = nbformat.v4.new_code_cell
     items = exercises(lesson)
-    total = sum(e.points for e in items)
+    coded = sum(e.points for e in items)
+    written = sum(e.written.points for e in items if e.written)
     cells = [
         raw(
             "# ASSIGNMENT CONFIG\n" + "\n".join(f"{k}: {json.dumps(v)}" for k, v in config.items())
         ),
         markdown(
             f"# Assignment {chapter} · {chapter_title(lesson)}\n"
-            f"*The ★ and ★★ exercises of [lesson {chapter}](../lessons/{slug}.md), to fill in and check "
-            f"({len(items)} questions, {total} points). Chapter notebook: "
-            f"[{slug}.ipynb](../notebooks/{slug}.ipynb).*\n\n"
+            f"*The ★ and ★★ exercises of chapter {chapter} ([{slug}.ipynb](../notebooks/{slug}.ipynb)), "
+            f"to fill in and check: {len(items)} questions, each with code ({coded} points, graded by "
+            f"tests) and a written answer ({written} points, graded by hand).*\n\n"
             "Run the two cells below first. In each question, write your code where the cell says `...` "
             'and run `grader.check("qN")` underneath: it runs the public checks. Your instructor grades '
-            "with more (hidden) checks, so a passing public check is necessary, not sufficient. FAST mode "
-            "(`FAST=1`) keeps every question to seconds."
+            "with more (hidden) checks, so a passing public check is necessary, not sufficient. Then answer "
+            "the written question in the text cell below it, in a few sentences, with your numbers. "
+            "FAST mode (`FAST=1`) keeps every question to seconds."
         ),
         code(sync_course.setup_source(), metadata={"tags": list(sync_course.SETUP_TAGS)}),
         code(f'import otter\n\ngrader = otter.Notebook("{slug}.ipynb")'),
@@ -231,6 +281,8 @@ def master(lesson: Path) -> nbformat.NotebookNode:
             raw("# END TESTS"),
             raw("# END QUESTION"),
         ]
+        if item.written:
+            cells += written_cells(f"{name}_written", item.written)
     notebook = nbformat.v4.new_notebook()
     notebook.cells = cells
     for index, cell in enumerate(cells):
@@ -240,6 +292,21 @@ def master(lesson: Path) -> nbformat.NotebookNode:
         language_info={"name": "python"},
     )
     return notebook
+
+
+def written_cells(name: str, item: Written) -> list:
+    """An otter manual question: the student gets the prompt and an empty answer cell; the model answer
+    and the rubric are its solution, so they stay in the instructor's solutions notebook."""
+    raw, markdown = nbformat.v4.new_raw_cell, nbformat.v4.new_markdown_cell
+    plural = "s" * (item.points > 1)
+    return [
+        raw(f"# BEGIN QUESTION\nname: {name}\nmanual: true\npoints: {item.points}"),
+        markdown(f"**{name}** ({item.points} point{plural}, graded by hand) · {item.question}"),
+        raw("# BEGIN SOLUTION"),
+        markdown(f"**Model answer.** {item.answer}\n\n**Rubric.**\n{item.rubric}"),
+        raw("# END SOLUTION"),
+        raw("# END QUESTION"),
+    ]
 
 
 def lessons() -> list[Path]:
@@ -458,8 +525,10 @@ def wrong_notebook(solutions: Path, lesson: Path, log: Path) -> nbformat.Noteboo
     names, passed} to ``log``."""
     notebook = nbformat.read(solutions, as_version=4)
     items = exercises(lesson)
-    cells = [
-        c for c in notebook.cells if "otter_assign_solution_cell" in c.metadata.get("tags", [])
+    cells = [  # the code questions' answers (a written question's answer is a markdown cell)
+        c
+        for c in notebook.cells
+        if c.cell_type == "code" and "otter_assign_solution_cell" in c.metadata.get("tags", [])
     ]
     if len(cells) != len(items):
         raise RuntimeError(
@@ -541,6 +610,29 @@ def grade_wrong(folder: Path, lesson: Path) -> list[tuple[str, str, str, float, 
     return rows
 
 
+def check_written(folder: Path, lesson: Path) -> tuple[bool, str]:
+    """The written questions of one built assignment: each has its prompt and an answer cell in the
+    student version, and its model answer and rubric in the solutions notebook only."""
+    items = [e for e in exercises(lesson) if e.written]
+    student = nbformat.read(folder / "student" / f"{lesson.stem}.ipynb", as_version=4)
+    solutions = nbformat.read(folder / "autograder" / f"{lesson.stem}.ipynb", as_version=4)
+    given = "\n".join(c.source for c in student.cells)
+    key = "\n".join(c.source for c in solutions.cells)
+    names = [f"q{n}_written" for n, e in enumerate(exercises(lesson), start=1) if e.written]
+    problems = [f"{n}: no prompt for the student" for n in names if f"**{n}**" not in given]
+    if "**Rubric.**" in given or "**Model answer.**" in given:
+        problems.append("the student version shows a rubric or a model answer")
+    if key.count("**Rubric.**") != len(items):
+        problems.append(
+            f"{key.count('**Rubric.**')} rubrics in the solutions for {len(items)} questions"
+        )
+    points = sum(e.written.points for e in items)
+    summary = (
+        f"{len(items)} questions, {points} points to grade by hand with the solutions' rubrics"
+    )
+    return not problems, summary + (f"  problems: {problems}" if problems else "")
+
+
 def grade(out: Path, only: list[str] | None, wrong_too: bool = True) -> int:
     passed = failed = 0
     for lesson in lessons():
@@ -567,6 +659,9 @@ def grade(out: Path, only: list[str] | None, wrong_too: bool = True) -> int:
                 + (f"  unexpected: {wrong}" if wrong else ""),
                 flush=True,
             )
+        ok, line = check_written(folder, lesson)
+        passed, failed = passed + ok, failed + (not ok)
+        print(f"[{'ok' if ok else 'FAILED'}] {lesson.stem} written questions: {line}", flush=True)
         if not wrong_too or failed > failed_before:  # meaningful only beside a full solution
             continue
         rows = grade_wrong(folder, lesson)

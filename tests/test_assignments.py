@@ -28,7 +28,11 @@ def test_every_chapter_has_an_assignment_with_its_star_exercises():
         notebook = nbformat.read(ROOT / "exercises" / f"{lesson.stem}.ipynb", as_version=4)
         raws = [c.source for c in notebook.cells if c.cell_type == "raw"]
         questions = [r for r in raws if r.startswith("# BEGIN QUESTION")]
-        assert len(questions) == len(stars) >= 3, lesson.name
+        written = [q for q in questions if "manual: true" in q]
+        assert len(questions) == 2 * len(stars) and len(stars) >= 3, lesson.name
+        assert len(written) == len(stars), (
+            f"{lesson.name}: a graded exercise without a written question"
+        )
         assert raws.count("# BEGIN TESTS") == len(stars)
         hidden = [
             c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("# HIDDEN")
@@ -85,6 +89,14 @@ total = int(np.add(2, 3))
 assert total == 5
 assert isinstance(total, int)
 ```
+Five: addition is exact on integers.
+
+#### Written (1 point)
+Why is the sum exact?
+
+- **Full (1)**: integers add without rounding.
+- **Partial (½)**: says it is small.
+- **Zero**: anything else.
 
 ### ★★ An array
 ```python
@@ -93,6 +105,16 @@ import numpy as np
 values = np.arange(4) ** 2
 assert values.sum() == 14
 ```
+0 + 1 + 4 + 9.
+
+#### Written (2 points)
+Why 14?
+It is a sum of squares.
+
+- **Full (2)**: names the four squares
+  and adds them.
+- **Partial (1)**: one square wrong.
+- **Zero**: no squares.
 
 ### ★ A weak question
 ```python
@@ -100,6 +122,14 @@ positive = 3
 assert positive > 0
 assert positive < 100
 ```
+Three is positive.
+
+#### Written (1 point)
+Why is three positive?
+
+- **Full (1)**: it is above zero.
+- **Partial (½)**: it is a number.
+- **Zero**: it is negative.
 
 ### ★★★ Not graded
 ```python
@@ -135,6 +165,18 @@ def test_an_otter_round_trip_grades_the_solution_full_and_the_blank_zero(tmp_pat
         "int(np.add(2, 3))" not in text and "isinstance(total, int)" not in text
     )  # no solution, no hidden test
     assert 'grader.check("q1")' in text
+    # the written questions: the student gets the prompt and a cell to answer in; the model answer and
+    # the rubric stay in the instructor's solutions notebook
+    assert "**q2_written** (2 points, graded by hand) · Why 14?\nIt is a sum of squares." in text
+    assert (
+        "Rubric" not in text
+        and "0 + 1 + 4 + 9" not in text
+        and "names the four squares" not in text
+    )
+    solutions = nbformat.read(out / "42_tiny" / "autograder" / "42_tiny.ipynb", as_version=4)
+    answers = "\n".join(c.source for c in solutions.cells)
+    assert "**Model answer.** 0 + 1 + 4 + 9." in answers
+    assert "- **Full (2)**: names the four squares\n  and adds them." in answers
     archive = out / "42_tiny" / "autograder" / "42_tiny-autograder.zip"
     full = ma.scores(archive, out / "42_tiny" / "autograder" / "42_tiny.ipynb")
     assert full == {"q1": (1.0, 1.0), "q2": (2.0, 2.0), "q3": (1.0, 1.0)}

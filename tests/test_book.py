@@ -60,9 +60,59 @@ def test_code_holds_no_links(tmp_path):
 
 
 def test_every_page_of_the_book_stages(tmp_path):
-    """The staging of `make book` (links checked) on the real lessons and notebooks: a broken link fails here,
-    in the unit tests, not only in the Sphinx build."""
-    stage = build_book.stage(tmp_path / "stage")
-    lessons = sorted((stage / "lessons").glob("*.md"))
+    """The staging of `make book` (links checked) on the real lessons and notebooks, for both audiences:
+    a broken link, or a student page that names the answer key, fails here, in the unit tests."""
     chapters = {p.stem for p in sync_course.chapter_notebooks()}
-    assert chapters <= {p.stem for p in lessons} and (stage / "index.md").exists()
+    teacher = build_book.stage(tmp_path / "instructor", "instructor")
+    assert chapters <= {p.stem for p in (teacher / "lessons").glob("*.md")}
+    assert (teacher / "instructor.md").exists() and "instructor\n```" in (
+        teacher / "index.md"
+    ).read_text()
+    student = build_book.stage(tmp_path / "student", "student")
+    assert [p.name for p in (student / "lessons").iterdir()] == ["notation.md"]
+    assert not (student / "instructor.md").exists()
+    home = (student / "index.md").read_text()
+    assert "For instructors" not in home and "<!--" not in home
+    assert {p.stem for p in (student / "notebooks").glob("*.ipynb")} == chapters
+
+
+def test_the_answer_key_is_named_by_its_paths():
+    key = build_book.ANSWER_KEY
+    for text in (
+        "see ../lessons/03_pixel_models.md",
+        "lessons/README.md#graded",
+        "exercises/04_autoencoder_codecs.ipynb",
+    ):
+        assert key.search(text), text
+    for text in (
+        "[notation](../lessons/notation.md)",
+        "a lesson file in `lessons/`",
+        "the exercises below",
+    ):
+        assert key.search(text) is None, text
+    with pytest.raises(ValueError, match="audience"):
+        build_book.stage(Path("/nonexistent"), "teacher")
+
+
+def test_chapter_notebooks_and_student_prompts_do_not_name_the_answer_key():
+    """What a student opens: the chapter notebooks (every cell) and, in each assignment master, the cells
+    outside a solution (otter's student version keeps exactly those)."""
+    import nbformat
+
+    for path in sync_course.chapter_notebooks():
+        found = build_book.ANSWER_KEY.search(path.read_text())
+        assert found is None, f"{path.name} names the answer key: {found[0] if found else ''}"
+    for path in sorted((ROOT / "exercises").glob("*.ipynb")):
+        inside = False
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "raw" and cell.source.strip() in (
+                "# BEGIN SOLUTION",
+                "# END SOLUTION",
+            ):
+                inside = cell.source.strip() == "# BEGIN SOLUTION"
+            elif not inside and not cell.source.startswith("# HIDDEN"):
+                found = build_book.ANSWER_KEY.search(cell.source)
+                assert found is None, (
+                    f"{path.name}: a student cell names {found[0] if found else ''}"
+                )
+                assert "Rubric" not in cell.source and "Model answer" not in cell.source, path.name
