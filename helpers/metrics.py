@@ -1,5 +1,6 @@
 """Quality and rate metrics: MSE, PSNR (RGB, Y, per channel), SSIM and MS-SSIM (batched torch,
-differentiable, with maps), bits per pixel, Bjøntegaard deltas and data-set R-D averaging.
+differentiable, with maps), bits per pixel, Bjøntegaard deltas, data-set R-D averaging and bootstrap
+intervals for results measured on a sample of photos.
 
 Tensor inputs are float (B, C, H, W) in [0, 1] and give tensors back (one value per image);
 uint8 arrays / PIL images give Python floats. SSIM is computed on [0, 1] with data_range 1, which
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -36,6 +38,8 @@ __all__ = [
     "average_rd",
     "vifp",
     "psnr_hvs_m",
+    "Interval",
+    "bootstrap_interval",
 ]
 
 #: Wang, Simoncelli, Bovik (2003): weights of the five scales of MS-SSIM.
@@ -564,3 +568,81 @@ def psnr_hvs_m(reference, distorted, with_masking: bool = True) -> float:
         difference = masked
     error = np.mean((difference * CSF_COEFFICIENTS) ** 2)
     return math.inf if error == 0 else 10 * math.log10(255**2 / error)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A result measured on a sample with its bootstrap interval: ``value`` on the whole sample,
+    [``low``, ``high``] the central ``confidence`` share of the resampled values."""
+
+    value: float
+    low: float
+    high: float
+    confidence: float = 0.95
+    resamples: int = 0
+
+    def contains(self, x: float) -> bool:
+        return self.low <= x <= self.high
+
+    @property
+    def is_tie(self) -> bool:
+        """A difference whose interval holds 0: the sample cannot tell the two apart."""
+        return self.contains(0.0)
+
+    def format(self, digits: int = 1, unit: str = "") -> str:
+        """``"+4.6 % [-1.2, +9.8]"``-style text: the value, then the interval."""
+        return f"{self.value:.{digits}f}{unit} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def bootstrap_interval(
+    statistic: Callable[..., float],
+    *samples,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """Percentile bootstrap interval of ``statistic(*samples)`` over the sample's units (photos,
+    sequences): each resample draws len(samples[0]) units with replacement and takes the same rows of
+    every array (paired: a per-photo agreement of two coders stays paired), then the statistic.
+
+    ``statistic`` gets arrays with the first axis resampled, e.g. ``np.mean`` on per-photo 0/1 agreement,
+    ``lambda a, b: a.mean() - b.mean()`` for a paired difference, or a BD-rate computed from per-photo
+    rates. A resample whose statistic is not finite (a BD-rate without overlap) is dropped; if more than
+    a tenth are, the interval would mislead and ValueError says so.
+
+    >>> hits = np.array([1, 1, 0, 1, 0, 1, 1, 1, 0, 1])
+    >>> bootstrap_interval(np.mean, hits).value
+    0.7
+    """
+    arrays = [np.asarray(sample) for sample in samples]
+    if not arrays:
+        raise ValueError("bootstrap_interval needs at least one sample array")
+    n = len(arrays[0])
+    if any(a.ndim == 0 or len(a) != n for a in arrays):
+        raise ValueError(
+            f"every sample needs the same number of units (first axis): {[a.shape for a in arrays]}"
+        )
+    if n < 2:
+        raise ValueError(f"a bootstrap needs at least 2 units (photos), got {n}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence is a share between 0 and 1, got {confidence}")
+    if resamples < 100:
+        raise ValueError(f"use at least 100 resamples (2000 is the default), got {resamples}")
+    value = float(statistic(*arrays))
+    rng = np.random.default_rng(seed)
+    values = np.empty(resamples)
+    for index in range(resamples):
+        rows = rng.integers(0, n, n)
+        values[index] = statistic(*(a[rows] for a in arrays))
+    finite = values[np.isfinite(values)]
+    if len(finite) < 0.9 * resamples:
+        raise ValueError(
+            f"the statistic was not finite on {resamples - len(finite)} of {resamples} resamples: "
+            "the sample is too small or too uneven for an interval"
+        )
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return Interval(value, float(low), float(high), confidence, resamples)

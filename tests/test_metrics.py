@@ -295,3 +295,55 @@ def test_ssim_and_ms_ssim_on_kodak(kodak_dir):
         ), name
         theirs = skimage_ssim(picture, distorted)
         assert metrics.ssim(picture, distorted) == pytest.approx(theirs, abs=1e-3), name
+
+
+def test_bootstrap_interval_against_scipy_and_the_normal_case():
+    import scipy.stats
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(10.0, 2.0, 400)
+    ours = metrics.bootstrap_interval(np.mean, values, resamples=4000, seed=1)
+    assert ours.value == pytest.approx(values.mean())
+    # the known case: the mean of n normal values lies within ±1.96 σ/√n
+    half = 1.96 * values.std(ddof=1) / math.sqrt(len(values))
+    assert ours.low == pytest.approx(values.mean() - half, abs=0.03)
+    assert ours.high == pytest.approx(values.mean() + half, abs=0.03)
+    # the oracle: scipy's percentile bootstrap on the same data
+    theirs = scipy.stats.bootstrap(
+        (values,), np.mean, n_resamples=4000, method="percentile", random_state=2
+    ).confidence_interval
+    assert ours.low == pytest.approx(theirs.low, abs=0.02)
+    assert ours.high == pytest.approx(theirs.high, abs=0.02)
+    # agreement on 500 photos at 80 %: the binomial interval is about ±3.5 points
+    hits = np.zeros(500)
+    hits[:400] = 1
+    agreement = metrics.bootstrap_interval(np.mean, hits)
+    assert agreement.high - agreement.low == pytest.approx(
+        2 * 1.96 * math.sqrt(0.8 * 0.2 / 500), abs=0.01
+    )
+    assert not agreement.is_tie and agreement.format(3) == "0.800 [%.3f, %.3f]" % (
+        agreement.low,
+        agreement.high,
+    )
+
+
+def test_bootstrap_interval_pairs_the_units_and_names_ties():
+    rng = np.random.default_rng(0)
+    base = rng.normal(0, 5, 60)  # photos differ a lot from each other ...
+    better = base + 0.5 + rng.normal(0, 0.1, 60)  # ... but one coder is always a little better
+    paired = metrics.bootstrap_interval(lambda a, b: (b - a).mean(), base, better)
+    assert paired.low > 0.4 and not paired.is_tie  # paired: the photo-to-photo spread cancels
+    noise = base + rng.normal(0, 1, 60)
+    assert metrics.bootstrap_interval(lambda a, b: (b - a).mean(), base, noise).is_tie
+    same = metrics.bootstrap_interval(lambda a, b: (a - b).mean(), base, base)
+    assert (same.low, same.high) == (0.0, 0.0) and same.is_tie
+    again = metrics.bootstrap_interval(np.mean, base, seed=0)
+    assert again == metrics.bootstrap_interval(np.mean, base, seed=0)  # seeded
+    with pytest.raises(ValueError, match="same number of units"):
+        metrics.bootstrap_interval(np.mean, base, base[:10])
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics.bootstrap_interval(np.mean, base[:1])
+    with pytest.raises(ValueError, match="confidence"):
+        metrics.bootstrap_interval(np.mean, base, confidence=95)
+    with pytest.raises(ValueError, match="not finite"):
+        metrics.bootstrap_interval(lambda a: np.nan if a.min() < -5 else a.mean(), base)
