@@ -72,6 +72,36 @@ def test_untrained_npp_is_the_identity_and_adaptation_starts_at_one(photos):
     assert enc.shape == (2, 7 * 16) and dec.shape == (2, 3 * 16)
 
 
+def test_gaussian_blur_is_scipys_and_the_guided_blur_npp_mixes_blurs(photos):
+    import scipy.ndimage
+
+    x = _tensor(photos).double()
+    for sigma in (1.0, 2.0):
+        ours = mc.npp.gaussian_blur(x, sigma)
+        theirs = scipy.ndimage.gaussian_filter(
+            x.numpy(), sigma=(0, 0, sigma, sigma), mode="mirror", truncate=3.0
+        )
+        assert np.abs(ours.numpy() - theirs).max() < 1e-9
+    x = x.float()
+    npp = mc.GuidedBlurNPP("jpeg")  # no machine: no guidance
+    assert "_machine" not in str(list(npp.state_dict())) and len(npp.state_dict()) == 8
+    w = npp.weights(x, 50)
+    assert torch.allclose(w[:, 0], torch.full_like(w[:, 0], 0.99), atol=1e-5)  # starts near X
+    assert (npp(x, 50) - x).abs().mean() < 0.01
+    with torch.no_grad():  # all the weight on the widest blur: the output is that blur
+        npp.net[-1].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 40.0]))
+    assert torch.allclose(npp(x, 50), mc.npp.gaussian_blur(x, 4.0).clamp(0, 1), atol=1e-5)
+
+    # it only removes detail: less high-frequency energy than the photo
+    def detail(image):
+        return (image - mc.npp.gaussian_blur(image, 1.0)).pow(2).mean()
+
+    assert detail(npp(x, 50)) < 0.2 * detail(x)
+    torch.nn.init.zeros_(npp.net[-1].bias)
+    torch.nn.init.normal_(npp.net[-1].weight, std=0.5)
+    assert not torch.allclose(npp(x, 10), npp(x, 90))  # the quality plane reaches the weights
+
+
 def test_npp_quality_changes_the_output_once_trained(photos):
     torch.manual_seed(0)
     npp = mc.NPP("jpeg")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
@@ -14,7 +15,7 @@ from .common import check_batch, check_codec, check_quality, quality_tensor
 __all__ = [
     "QualityAdaptation",
     "NPP",
-    "load_npp",
+    "GuidedBlurNPP",
     "load_npp",
 ]
 
@@ -111,6 +112,86 @@ class NPP(nn.Module):
 
     def forward(self, x: torch.Tensor, qualities) -> torch.Tensor:
         return (x + self.residual(x, qualities)).clamp(0, 1)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A separable Gaussian blur of (N, C, H, W) with reflected borders (radius 3 sigma)."""
+    radius = max(1, int(math.ceil(3 * sigma)))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-(t**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    c = x.shape[1]
+    z = F.pad(x, (radius, radius, 0, 0), mode="reflect")
+    z = F.conv2d(z, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    z = F.pad(z, (0, 0, radius, radius), mode="reflect")
+    return F.conv2d(z, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+class GuidedBlurNPP(nn.Module):
+    """A preprocessor that can only remove detail, where the machine does not look: X_bar =
+    sum_k w_k G_k(X), a per-pixel convex mix of X (k = 0) and Gaussian blurs of X (sigma 1, 2, 4), the
+    weights w from a small network that reads X, the quality and the machine's own class activation map
+    (CAM of its top class on X, Lite0 at the encoder, as in chapter 7). It starts near the identity
+    (w_0 = 0.99). Unlike ``NPP`` it cannot shift colours; what it learns is *where* detail is not worth
+    its bits to the machine.
+
+    ``machine``: the frozen classifier (``Machine``) whose CAM guides it; not part of the state dict
+    (the machine is not trained); ``None`` drops the guidance (the map input is zero)."""
+
+    def __init__(
+        self,
+        codec: str = "jpeg",
+        width: int = 16,
+        sigmas: tuple[float, ...] = (1.0, 2.0, 4.0),
+        machine: nn.Module | None = None,
+    ):
+        super().__init__()
+        self.codec = check_codec(codec)
+        self.width, self.sigmas = width, tuple(float(s) for s in sigmas)
+        self._machine = [machine]  # a list: not a submodule, not in the state dict
+        w, k = width, len(self.sigmas) + 1
+        self.net = nn.Sequential(
+            nn.Conv2d(5, w, 3, stride=2, padding=1),
+            nn.LeakyReLU(0.1),
+            nn.Conv2d(w, w, 3, stride=2, padding=1),
+            nn.LeakyReLU(0.1),
+            nn.Conv2d(w, w, 3, padding=2, dilation=2),
+            nn.LeakyReLU(0.1),
+            nn.Conv2d(w, k, 1),
+        )
+        nn.init.zeros_(self.net[-1].weight)
+        with torch.no_grad():
+            self.net[-1].bias.copy_(torch.tensor([math.log(99.0 * (k - 1))] + [0.0] * (k - 1)))
+
+    def guidance(self, x: torch.Tensor) -> torch.Tensor:
+        """The machine's CAM of its top class on x, (N, 1, H, W) in [0, 1] (zeros without a machine)."""
+        machine = self._machine[0]
+        if machine is None:
+            return x.new_zeros(x.shape[0], 1, *x.shape[-2:])
+        net = machine.net
+        with torch.no_grad():
+            maps = net.feature_maps(net._features((x - machine.mean) / machine.std))
+            top = net.linear(maps.mean(dim=(2, 3))).argmax(1)
+            cam = torch.einsum("nk,nkhw->nhw", net.linear.weight[top], maps).relu()[:, None]
+            cam = cam / cam.amax(dim=(2, 3), keepdim=True).clamp_min(1e-8)
+            return F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+    def weights(self, x: torch.Tensor, qualities) -> torch.Tensor:
+        """(N, 1 + len(sigmas), H, W): the share of X and of each blur at every pixel."""
+        low, high = standard_codecs.get(self.codec).quality_range
+        q = (quality_tensor(self.codec, qualities, x.shape[0], x.device) - low) / (high - low)
+        plane = q.view(-1, 1, 1, 1).expand(-1, 1, *x.shape[-2:])
+        logits = self.net(torch.cat([x, plane, self.guidance(x)], 1))
+        logits = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return logits.softmax(1)
+
+    def forward(self, x: torch.Tensor, qualities) -> torch.Tensor:
+        x = check_batch(x)
+        w = self.weights(x, qualities)
+        out = w[:, :1] * x
+        for index, sigma in enumerate(self.sigmas, start=1):
+            out = out + w[:, index : index + 1] * gaussian_blur(x, sigma)
+        return out.clamp(0, 1)
 
 
 # ----------------------------------------------------------------------------------------------

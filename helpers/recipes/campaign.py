@@ -492,6 +492,17 @@ def chapter9_npp_jpeg(fixed: dict | None) -> Campaign:
     5-90 per crop, batch 8. Validation: real files of the 100 validation photos at JPEG qualities
     5-90 with and without the NPP: bpp, Lite0 agreement, BD-rate at equal agreement (Pareto + pchip)
     and at equal distillation loss (a smoother measure of the same thing)."""
+    return _chapter9(fixed, "chapter9-npp-jpeg")
+
+
+def chapter9_npp_blur(fixed: dict | None) -> Campaign:
+    """A new design after chapter9-npp-jpeg went flat: ``GuidedBlurNPP`` (a per-pixel mix of the photo
+    and its Gaussian blurs, steered by Lite0's CAM; it can only remove detail), from the identity, with
+    the same objective (relative loss, beta 1: blurring is its only move) and the same validation."""
+    return _chapter9(fixed, "chapter9-npp-blur")
+
+
+def _chapter9(fixed: dict | None, name: str) -> Campaign:
     from .. import machine_coding as mc
     from .. import metrics as measures
     from .. import registry, standard_codecs
@@ -511,7 +522,8 @@ def chapter9_npp_jpeg(fixed: dict | None) -> Campaign:
         rate_model = mc.RateModel(
             fixed["rate_model"]["weights"], fixed["rate_model"]["header_bits"]
         )
-    beta, lmbda = fixed.setdefault("beta", 5.0), fixed.setdefault("lmbda", 1.0)
+    blur = name == "chapter9-npp-blur"
+    beta, lmbda = fixed.setdefault("beta", 1.0 if blur else 5.0), fixed.setdefault("lmbda", 1.0)
     objective, fitted = recipes_cfm.npp_objective(
         "jpeg",
         crops,
@@ -528,8 +540,11 @@ def chapter9_npp_jpeg(fixed: dict | None) -> Campaign:
         fixed["rate_fit"] = fitted["rate_fit"]
         fixed["codec_curve"] = fitted["codec_curve"]
     machine = objective.machine
-    npp = registry.load("machine_coding", fixed.setdefault("init", "npp-jpeg"), None, mc.NPP)
-    npp = npp.float().to(device)
+    if blur:
+        npp = mc.GuidedBlurNPP("jpeg", width=16, machine=machine).to(device)
+    else:
+        npp = registry.load("machine_coding", fixed.setdefault("init", "npp-jpeg"), None, mc.NPP)
+        npp = npp.float().to(device)
 
     def loss(batch):
         return objective.loss(npp, batch)
@@ -599,19 +614,22 @@ def chapter9_npp_jpeg(fixed: dict | None) -> Campaign:
             "jpeg_rows": base_rows,
         }
 
+    data = "real JPEG forward, DiffJPEG cubic backward; qualities 5-90; batch 8; chapter 8's distillation set minus the validation photos"
     return Campaign(
-        name="chapter9-npp-jpeg",
+        name=name,
         model=npp,
-        parameter_groups=[{"params": list(npp.parameters()), "lr": 5e-4}],
+        parameter_groups=[{"params": list(npp.parameters()), "lr": 1e-3 if blur else 5e-4}],
         batches=objective.batches,
         loss=loss,
         validate=validate,
         fixed=fixed,
         log_every=10,
-        validate_every=300,
-        description="NPP (width 16, adaptive) from the shipped npp-jpeg (1,000 steps); relative loss "
-        "lambda 1, beta 5; real JPEG forward, DiffJPEG cubic backward; qualities 5-90; batch 8; "
-        "chapter 8's distillation set minus the validation photos",
+        validate_every=250 if blur else 300,
+        description=(
+            f"GuidedBlurNPP (width 16, sigmas 1/2/4, Lite0's CAM) from the identity; relative loss lambda 1, beta 1; {data}"
+            if blur
+            else f"NPP (width 16, adaptive) from the shipped npp-jpeg (1,000 steps); relative loss lambda 1, beta 5; {data}"
+        ),
     )
 
 
@@ -624,6 +642,7 @@ def measures_uint8(x: torch.Tensor) -> np.ndarray:
 CAMPAIGNS: dict[str, Callable[[dict | None], Campaign]] = {
     "chapter8-dct": chapter8_dct,
     "chapter9-npp-jpeg": chapter9_npp_jpeg,
+    "chapter9-npp-blur": chapter9_npp_blur,
 }
 
 
