@@ -85,9 +85,12 @@ class _FeaturesThenLinear(torch.nn.Module):
         self.feature_maps = torch.nn.Identity()
         self.linear = linear
 
+    def maps(self, x: torch.Tensor) -> torch.Tensor:
+        """The feature maps the pooling averages (what CAM weighs), (N, K, h, w)."""
+        return self.feature_maps(self._features(x))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        maps = self.feature_maps(self._features(x))
-        return self.linear(maps.mean(dim=(2, 3)))
+        return self.linear(self.maps(x).mean(dim=(2, 3)))
 
 
 @dataclass

@@ -97,6 +97,10 @@ def test_gaussian_blur_is_scipys_and_the_guided_blur_npp_mixes_blurs(photos):
         return (image - mc.npp.gaussian_blur(image, 1.0)).pow(2).mean()
 
     assert detail(npp(x, 50)) < 0.2 * detail(x)
+    guided = mc.GuidedBlurNPP("jpeg", machine=mc.Machine())  # Lite0's CAM of its top class
+    heat = guided.guidance(x)
+    assert heat.shape == (4, 1, 64, 64) and float(heat.min()) >= 0
+    assert torch.allclose(heat.amax(dim=(2, 3)), torch.ones(4), atol=0.05)
     torch.nn.init.zeros_(npp.net[-1].bias)
     torch.nn.init.normal_(npp.net[-1].weight, std=0.5)
     assert not torch.allclose(npp(x, 10), npp(x, 90))  # the quality plane reaches the weights

@@ -170,7 +170,7 @@ class GuidedBlurNPP(nn.Module):
             return x.new_zeros(x.shape[0], 1, *x.shape[-2:])
         net = machine.net
         with torch.no_grad():
-            maps = net.feature_maps(net._features((x - machine.mean) / machine.std))
+            maps = net.maps((x - machine.mean) / machine.std)
             top = net.linear(maps.mean(dim=(2, 3))).argmax(1)
             cam = torch.einsum("nk,nkhw->nhw", net.linear.weight[top], maps).relu()[:, None]
             cam = cam / cam.amax(dim=(2, 3), keepdim=True).clamp_min(1e-8)
