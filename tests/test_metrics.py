@@ -321,10 +321,8 @@ def test_bootstrap_interval_against_scipy_and_the_normal_case():
     assert agreement.high - agreement.low == pytest.approx(
         2 * 1.96 * math.sqrt(0.8 * 0.2 / 500), abs=0.01
     )
-    assert not agreement.is_tie and agreement.format(3) == "0.800 [%.3f, %.3f]" % (
-        agreement.low,
-        agreement.high,
-    )
+    expected = f"0.800 [{agreement.low:.3f}, {agreement.high:.3f}]"
+    assert not agreement.is_tie and agreement.format(3) == expected
 
 
 def test_bootstrap_interval_pairs_the_units_and_names_ties():
