@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import json
 import os
 import re
@@ -259,6 +260,7 @@ def master(lesson: Path) -> nbformat.NotebookNode:
     ]
     for number, item in enumerate(items, start=1):
         name = f"q{number}"
+        item = pin(item, name)
         read = read_names(item)
         reads = ", ".join(f"`{n}`" for n in read) if read else "what your code prints"
         prompt = f"## {name} · {'★' * item.stars} {item.title} ({item.points} point{'s' * (item.points > 1)})"
@@ -513,6 +515,51 @@ def read_names(item: Exercise) -> list[str]:
         if isinstance(name, ast.Name)
     }
     return sorted((_names(tests, ast.Load) - bound) & written)
+
+
+def pinned_inputs(item: Exercise) -> list[str]:
+    """The given inputs a question's hidden tests read (names the given code assigns at the top level,
+    not imports or the function to complete, and that the student's code does not write): the master
+    fingerprints them after the given code and the hidden tests check the fingerprint first."""
+    given = item.given
+    if item.indent:  # only what comes before the function to complete
+        given = given[: re.search(r"^def \w+\(", given, re.MULTILINE).start()]
+    stored = set()
+    for node in ast.parse(given).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            stored |= {
+                n.id
+                for n in ast.walk(node)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+    hidden = "\n".join(item.hidden)
+    written = _names(textwrap.dedent(item.solution), ast.Store) | set(read_names(item))
+    return sorted((_names(hidden, ast.Load) & stored) - written) if hidden.strip() else []
+
+
+def pin(item: Exercise, name: str) -> Exercise:
+    """The question with its pinned inputs' fingerprint stored after the given code (before the
+    function to complete) and checked first in its hidden tests."""
+    names = pinned_inputs(item)
+    if not names:
+        return item
+    arguments = ", ".join(names)
+    store = (
+        "from helpers import course  # the hidden checks make sure these given inputs stay as given\n"
+        f"{name}_inputs = course.fingerprint({arguments})\n"
+    )
+    check = (
+        f"assert course.fingerprint({arguments}) == {name}_inputs, "
+        f'"{name}: a given input ({arguments}) was changed; run the question\'s cell as given"\n'
+    )
+    given = item.given
+    if item.indent:
+        at = re.search(r"^def \w+\(", given, re.MULTILINE).start()
+        given = given[:at] + store + "\n\n" + given[at:]
+    else:
+        given = given + store
+    hidden = [check + item.hidden[0], *item.hidden[1:]]
+    return dataclasses.replace(item, given=given, hidden=hidden)
 
 
 def wrong_notebook(solutions: Path, lesson: Path, log: Path) -> nbformat.NotebookNode:

@@ -240,3 +240,40 @@ def test_wrong_submissions_keep_the_type_and_shape_and_change_the_value():
     assert ma.public_numbers(["assert -95 < saving < -15 and x == 2.5"]) == [-95, -15, 2.5]
     assert ma.wrong_number("inside the public bounds", [-95, -15]) == -55
     assert ma.wrong_number("public bound", []) is None
+
+
+def test_given_inputs_the_hidden_tests_read_are_pinned():
+    item = ma.Exercise(
+        1,
+        "Sum",
+        "",
+        given="import numpy as np\n\nphoto = np.ones(3)\n",
+        solution="total = float(photo.sum())\n",
+        public=["assert total > 0"],
+        hidden=["assert total == float(photo.sum())"],
+    )
+    assert ma.pinned_inputs(item) == ["photo"]
+    pinned = ma.pin(item, "q1")
+    assert "q1_inputs = course.fingerprint(photo)" in pinned.given
+    assert pinned.hidden[0].startswith("assert course.fingerprint(photo) == q1_inputs")
+    graded = {}
+    exec(pinned.given + pinned.solution, graded)
+    exec(pinned.hidden[0], graded)  # as given: passes
+    graded["photo"][0] = 3.0  # the student edits an input to match a wrong answer
+    graded["total"] = float(graded["photo"].sum())
+    with pytest.raises(AssertionError, match="a given input"):
+        exec(pinned.hidden[0], graded)
+    # an implement-the-body question: the fingerprint goes before the function to complete
+    body = ma.split_block(
+        "import numpy as np\n\nsizes = [1, 3]\n\n\ndef f(n):\n    # BEGIN SOLUTION\n    return n\n"
+        "    # END SOLUTION\n\n\ny = f(2)\n# TESTS\nassert y == 2\n# HIDDEN TESTS\n"
+        "assert [f(n) for n in sizes] == sizes\n",
+        "t",
+    )
+    pinned = ma.pin(ma.Exercise(2, "Identity", "", *body), "q2")
+    assert pinned.given.index("q2_inputs = course.fingerprint(sizes)") < pinned.given.index(
+        "def f(n):"
+    )
+    # every master stores and checks the fingerprint of what its hidden tests read
+    masters = "\n".join(p.read_text() for p in sorted((ROOT / "exercises").glob("*.ipynb")))
+    assert masters.count("course.fingerprint(classifier, image) == q") == 3  # chapter 6, q1, q2, q4

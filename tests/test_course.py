@@ -115,3 +115,25 @@ def test_the_course_map_and_the_learning_path_list_every_chapter():
     assert set(chapters) - {0, 1, 2} <= named, (
         f"the book's learning path leaves out {set(chapters) - named}"
     )
+
+
+def test_fingerprint_sees_a_changed_input_and_nothing_else():
+    import numpy as np
+    import torch
+
+    from helpers import course
+
+    photo = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+    model = torch.nn.Linear(3, 2)
+    settings = {"quality": 50, "names": ["kodim01", "kodim23"]}
+    before = course.fingerprint(photo, model, settings)
+    model(torch.rand(4, 3))  # using an input does not change it
+    assert course.fingerprint(photo.copy(), model, dict(settings)) == before
+    changed = photo.copy()
+    changed[0, 0, 0] += 1
+    assert course.fingerprint(changed, model, settings) != before
+    with torch.no_grad():
+        model.bias[0] = 7.0
+    assert course.fingerprint(photo, model, settings) != before
+    assert course.fingerprint(photo, torch.nn.Linear(3, 2), {**settings, "quality": 51}) != before
+    assert course.fingerprint(np.zeros(2, np.uint8)) != course.fingerprint(np.zeros(2, np.int64))

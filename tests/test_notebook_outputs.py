@@ -119,7 +119,9 @@ def known_numbers(notebook: dict, chapter: int) -> list[float]:
             texts += _texts(output)
     source = "\n".join("".join(c["source"]) for c in notebook["cells"])
     reference = Path(__file__).resolve().parents[1] / "helpers" / "reference"
-    for name in sorted(set(re.findall(r"(\w+_study)\b", source))):  # data.reference("x_study"), x_study.json
+    for name in sorted(
+        set(re.findall(r"(\w+_study)\b", source))
+    ):  # data.reference("x_study"), x_study.json
         if (reference / f"{name}.json").is_file():
             texts.append((reference / f"{name}.json").read_text())
     values = set()
