@@ -102,7 +102,7 @@ def test_page_loads_with_images_equations_and_links(page, book_url, name):
     assert response is not None and response.ok, (
         f"{name}: HTTP {response.status if response else '-'}"
     )
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=120_000)  # generous: CI machines may be loaded
     # MathJax typesets every .math element of the page (served from the book: no network needed)
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.math')).every(e => e.querySelector('mjx-container'))",
