@@ -73,9 +73,16 @@ def fingerprint(*values) -> str:
         if isinstance(value, np.ndarray):
             digest.update(f"array {value.dtype} {value.shape};".encode())
             digest.update(np.ascontiguousarray(value).tobytes())
-        elif isinstance(value, torch.nn.Module):
+        elif isinstance(
+            value, torch.nn.Module
+        ):  # by value: .double() or .to(device) change nothing
             digest.update(f"module {type(value).__name__};".encode())
-            feed(dict(value.state_dict()))
+            feed(
+                {
+                    k: v.double() if v.is_floating_point() else v
+                    for k, v in value.state_dict().items()
+                }
+            )
         elif isinstance(value, dict):
             digest.update(f"dict {len(value)};".encode())
             for key in sorted(value, key=repr):

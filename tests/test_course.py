@@ -127,7 +127,9 @@ def test_fingerprint_sees_a_changed_input_and_nothing_else():
     model = torch.nn.Linear(3, 2)
     settings = {"quality": 50, "names": ["kodim01", "kodim23"]}
     before = course.fingerprint(photo, model, settings)
-    model(torch.rand(4, 3))  # using an input does not change it
+    model(torch.rand(4, 3))  # using an input does not change it, nor does a lossless cast
+    assert course.fingerprint(photo, model.double(), settings) == before
+    model.float()
     assert course.fingerprint(photo.copy(), model, dict(settings)) == before
     changed = photo.copy()
     changed[0, 0, 0] += 1
