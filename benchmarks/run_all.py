@@ -21,6 +21,7 @@ BENCHMARKS = [
     "bench_machine_coding",
     "bench_integer",
     "bench_lossless",
+    "bench_rans",
     "bench_video",
     "bench_fuzz",
 ]

@@ -53,6 +53,7 @@ __all__ = [
     "step_bits_map",
     "scale_image",
     "MultiscaleStreamError",
+    "coding_stream",
     "compress",
     "decompress",
     "round_trip",
@@ -329,19 +330,9 @@ def _channel_parameters(model, params, coefficients, target, channel, rows, cols
     return coupled.reshape(coupled.shape[0], -1).T
 
 
-def compress(model: MultiscaleModel, image) -> bytes:
-    """Lossless: the base as raw bytes, then every scale's three steps, coarsest first, each channel
-    with the integer tables of its step's one network pass. Returns self-describing bytes."""
-    import constriction
-
-    array = images.as_uint8(image)
-    x = image_values(model, array)
-    height, width = x.shape[-2:]
-    if height > 0xFFFF or width > 0xFFFF:
-        raise ValueError(f"images are at most 65535 pixels on a side, got {height} x {width}")
-    scales = _scales(x)
-    encoder = constriction.stream.queue.RangeEncoder()
-    family = constriction.stream.model.Categorical(perfect=False)
+def _coding_chunks(model: MultiscaleModel, x: torch.Tensor, scales: list):
+    """(symbols, integer tables) in coding order: every scale's three steps, coarsest first, each
+    channel with the tables of its step's one network pass, in chunks of at most _CHUNK symbols."""
     with torch.no_grad():
         for scale in reversed(scales[:-1]):
             components = polyphase(scale)
@@ -359,9 +350,35 @@ def compress(model: MultiscaleModel, image) -> bytes:
                         model.mixtures,
                     )
                     for start, counts in zip(range(0, len(symbols), _CHUNK), chunks, strict=True):
-                        encoder.encode(
-                            symbols[start : start + _CHUNK], family, counts / FREQUENCY_TOTAL
-                        )
+                        yield symbols[start : start + _CHUNK], counts
+
+
+def coding_stream(model: MultiscaleModel, image) -> tuple[np.ndarray, np.ndarray]:
+    """What ``compress`` hands the entropy coder after the raw base: every coded subpixel in coding
+    order and its integer frequency table (N, 256), each summing to FREQUENCY_TOTAL = 2**16 (8 bytes
+    per table entry: keep images small, a 128 x 128 crop's tables take 100 MB)."""
+    x = image_values(model, images.as_uint8(image))
+    parts = list(_coding_chunks(model, x, _scales(x)))
+    if not parts:
+        return np.zeros(0, np.int32), np.zeros((0, 256), np.int64)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def compress(model: MultiscaleModel, image) -> bytes:
+    """Lossless: the base as raw bytes, then every scale's three steps, coarsest first, each channel
+    with the integer tables of its step's one network pass. Returns self-describing bytes."""
+    import constriction
+
+    array = images.as_uint8(image)
+    x = image_values(model, array)
+    height, width = x.shape[-2:]
+    if height > 0xFFFF or width > 0xFFFF:
+        raise ValueError(f"images are at most 65535 pixels on a side, got {height} x {width}")
+    scales = _scales(x)
+    encoder = constriction.stream.queue.RangeEncoder()
+    family = constriction.stream.model.Categorical(perfect=False)
+    for symbols, counts in _coding_chunks(model, x, scales):
+        encoder.encode(symbols, family, counts / FREQUENCY_TOTAL)
     payload = encoder.get_compressed().astype("<u4").tobytes()  # empty for an all-base image
     base = scales[-1][0].byte().cpu().numpy().tobytes()
     header = struct.pack(

@@ -37,6 +37,7 @@ __all__ = [
     "med_bits_per_subpixel",
     "FREQUENCY_TOTAL",
     "receptive_field",
+    "coding_stream",
     "compress",
     "decompress",
     "ARCHITECTURES",
@@ -439,6 +440,20 @@ _MAGIC, _VERSION = b"NCWP", 1
 _HEADER = ">HHBII"  # height, width, channels, model fingerprint, CRC-32 of the pixels
 
 
+def coding_stream(model: torch.nn.Module, image) -> tuple[np.ndarray, np.ndarray]:
+    """What ``compress`` hands the entropy coder: the subpixels in coding order (raster, R G B within a
+    pixel) and one integer frequency table per subpixel (N, 256) summing to FREQUENCY_TOTAL = 2**16.
+    Any coder fed these (the range coder, rANS) writes a file of about the stream's information."""
+    x = image if isinstance(image, torch.Tensor) else _as_input(model, image)
+    above = receptive_field(model)[0]
+    with torch.no_grad():
+        rows = [_row_log_probs(model, x, row, above)[0] for row in range(x.shape[2])]
+    log_probs = torch.stack(rows, dim=2)  # (C, 256, H, W)
+    values = torch.round(x[0] * 255).long().cpu().numpy()  # (C, H, W)
+    order = log_probs.permute(2, 3, 0, 1).reshape(-1, 256)  # raster order, R G B within a pixel
+    return values.transpose(1, 2, 0).reshape(-1), _frequencies(order)
+
+
 def compress(model: torch.nn.Module, image) -> bytes:
     """Lossless: code every subpixel with the model's p(x_i | x_<i), one model pass per row.
 
@@ -455,14 +470,7 @@ def compress(model: torch.nn.Module, image) -> bytes:
     height, width = x.shape[2:]
     if height > 0xFFFF or width > 0xFFFF:
         raise ValueError(f"images are at most 65535 pixels on a side, got {height} x {width}")
-    above = receptive_field(model)[0]
-    with torch.no_grad():
-        rows = [_row_log_probs(model, x, row, above)[0] for row in range(height)]
-    log_probs = torch.stack(rows, dim=2)  # (C, 256, H, W)
-    values = torch.round(x[0] * 255).long().cpu().numpy()  # (C, H, W)
-    order = log_probs.permute(2, 3, 0, 1).reshape(-1, 256)  # raster order, R G B within a pixel
-    symbols = values.transpose(1, 2, 0).reshape(-1)
-    counts = _frequencies(order)
+    symbols, counts = coding_stream(model, x)
     payload = entropy.fast_encode(symbols, counts / FREQUENCY_TOTAL)
     header = struct.pack(
         _HEADER,

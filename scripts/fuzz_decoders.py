@@ -27,7 +27,7 @@ def _coders() -> dict:
     """name -> (encode() -> bytes, decode(bytes) -> array, documented error type)."""
     import torch
 
-    from helpers import autoencoder, config, jpeg, multiscale, pixelcnn, roi, video
+    from helpers import autoencoder, config, jpeg, multiscale, pixelcnn, rans, roi, video
 
     config.seed_everything(0)
     rng = np.random.default_rng(0)
@@ -70,8 +70,17 @@ def _coders() -> dict:
     moving = rng.integers(0, 256, (2, 32, 48), dtype=np.uint8)
     moving[1] = np.roll(moving[0], 2, axis=1)
     pframe_frames = {"y": moving, "u": moving[:, ::2, ::2], "v": moving[:, 1::2, 1::2]}
+    # chapter 3's reference rANS coder: a Laplacian-like table and 2,000 symbols drawn from it
+    laplace = np.exp(-np.abs(np.arange(-16, 17)) / 3.0)
+    table = rans.frequencies_from_probabilities(laplace / laplace.sum(), 14)
+    symbols = rng.choice(table.size, size=2000, p=table / table.sum())
     return {
         "jpeg": (lambda: jpeg.encode(photo, 50), jpeg.decode, jpeg.JPEGError),
+        "rans": (
+            lambda: rans.compress(table, symbols),
+            lambda data: rans.decompress(table, data),
+            rans.RansStreamError,
+        ),
         "pixelcnn": (
             lambda: pixelcnn.compress(tiny_pixelcnn, photo[:4, :5]),
             lambda data: pixelcnn.decompress(tiny_pixelcnn, data),
@@ -201,6 +210,7 @@ def fuzz(name: str, count: int, seed: int = 0) -> dict:
 
 DECODERS = (
     "jpeg",
+    "rans",
     "pixelcnn",
     "multiscale",
     "autoencoder-hyperprior",

@@ -128,6 +128,19 @@ def test_pframe_video_decodes_from_the_bytes_alone_and_refuses_damage():
             pframe.decompress(model, bad)
 
 
+def test_rans_symbols_decode_from_the_bytes_alone_and_refuse_damage():
+    """Chapter 3's reference entropy coder is on the protocol too: its model is the frequency tables."""
+    from helpers import rans
+
+    table = rans.frequencies_from_probabilities(np.array([0.6, 0.25, 0.1, 0.05]), 10)
+    symbols = np.random.default_rng(6).choice(4, size=777, p=table / table.sum())
+    data = rans.compress(table, symbols)
+    np.testing.assert_array_equal(rans.decompress(table, data), symbols)
+    for bad in (data[: len(data) // 2], b"", b"\x89PNG\r\n\x1a\n" + data[8:], data + b"\x00"):
+        with pytest.raises(rans.RansStreamError):
+            rans.decompress(table, bad)
+
+
 def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
     """A few hundred damaged files per decoder (benchmarks/bench_fuzz.py runs 2,000)."""
     result = subprocess.run(
@@ -143,6 +156,7 @@ def test_fuzz_harness_every_decoder_rejects_damaged_files_in_a_child_process():
     summaries = [json.loads(line) for line in result.stdout.splitlines()]
     assert {s["decoder"] for s in summaries} >= {
         "jpeg",
+        "rans",
         "pixelcnn",
         "multiscale",
         "autoencoder-hyperprior",
