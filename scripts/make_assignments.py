@@ -517,6 +517,16 @@ def read_names(item: Exercise) -> list[str]:
     return sorted((_names(tests, ast.Load) - bound) & written)
 
 
+def _top_level_stores(node: ast.AST) -> set[str]:
+    """Names a statement binds in the notebook's namespace: not a comprehension's or a lambda's own
+    variables (``[p for p, _ in pairs]`` binds no ``p`` outside it)."""
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)):
+        return set()
+    if isinstance(node, ast.Name):
+        return {node.id} if isinstance(node.ctx, ast.Store) else set()
+    return set().union(*(_top_level_stores(child) for child in ast.iter_child_nodes(node)))
+
+
 def pinned_inputs(item: Exercise) -> list[str]:
     """The given inputs a question's hidden tests read (names the given code assigns at the top level,
     not imports or the function to complete, and that the student's code does not write): the master
@@ -527,11 +537,7 @@ def pinned_inputs(item: Exercise) -> list[str]:
     stored = set()
     for node in ast.parse(given).body:
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
-            stored |= {
-                n.id
-                for n in ast.walk(node)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-            }
+            stored |= _top_level_stores(node)
     hidden = "\n".join(item.hidden)
     written = _names(textwrap.dedent(item.solution), ast.Store) | set(read_names(item))
     return sorted((_names(hidden, ast.Load) & stored) - written) if hidden.strip() else []

@@ -253,6 +253,18 @@ def test_given_inputs_the_hidden_tests_read_are_pinned():
         hidden=["assert total == float(photo.sum())"],
     )
     assert ma.pinned_inputs(item) == ["photo"]
+    # a comprehension's variables are its own: pinning them would fail the given cell (NameError)
+    listed = ma.Exercise(
+        1,
+        "Labels",
+        "",
+        given="pairs = [(1, 'a')]\nphotos = [p for p, _ in pairs]\nf = lambda q: q\n",
+        solution="n = len(photos)\n",
+        public=["assert n"],
+        hidden=["assert n == len([p for p, label in pairs]) == len(photos) and f(1) and q"],
+    )
+    assert ma.pinned_inputs(listed) == ["f", "pairs", "photos"]
+    exec(ma.pin(listed, "q1").given, {})
     pinned = ma.pin(item, "q1")
     assert "q1_inputs = course.fingerprint(photo)" in pinned.given
     assert pinned.hidden[0].startswith("assert course.fingerprint(photo) == q1_inputs")

@@ -163,7 +163,8 @@ def test_the_number_check_finds_a_changed_number():
     assert unexplained_numbers(notebook, 10) == []
     summary = next(c for c in notebook["cells"] if "".join(c["source"]).startswith("## Summary"))
     text = "".join(summary["source"])
-    number = re.search(r"(?<![\w.])[−-](\d+\.\d) %", text)  # a signed number, not a range "4.1-9.6 %"
+    # a signed number, not a range ("4.1-9.6 %")
+    number = re.search(r"(?<![\w.])[−-](\d+\.\d) %", text)
     changed = "-71.9 %"  # a BD-rate the chapter never measured
     summary["source"] = [text.replace(number.group(0), changed, 1)]
     assert (notebook["cells"].index(summary), changed) in unexplained_numbers(notebook, 10)
