@@ -492,20 +492,57 @@ def chapter9_npp_jpeg(fixed: dict | None) -> Campaign:
     5-90 per crop, batch 8. Validation: real files of the 100 validation photos at JPEG qualities
     5-90 with and without the NPP: bpp, Lite0 agreement, BD-rate at equal agreement (Pareto + pchip)
     and at equal distillation loss (a smoother measure of the same thing)."""
-    return _chapter9(fixed, "chapter9-npp-jpeg")
+    from .. import machine_coding as mc
+    from .. import registry
+
+    fixed = dict(fixed or {})
+    init = fixed.setdefault("init", "npp-jpeg")
+    return _chapter9(
+        fixed,
+        "chapter9-npp-jpeg",
+        build_npp=lambda machine: registry.load("machine_coding", init, None, mc.NPP).float(),
+        beta=5.0,
+        lr=5e-4,
+        validate_every=300,
+        design="NPP (width 16, adaptive) from the shipped npp-jpeg (1,000 steps); relative loss "
+        "lambda 1, beta 5",
+    )
 
 
 def chapter9_npp_blur(fixed: dict | None) -> Campaign:
     """A new design after chapter9-npp-jpeg went flat: ``GuidedBlurNPP`` (a per-pixel mix of the photo
     and its Gaussian blurs, steered by Lite0's CAM; it can only remove detail), from the identity, with
     the same objective (relative loss, beta 1: blurring is its only move) and the same validation."""
-    return _chapter9(fixed, "chapter9-npp-blur")
+    from .. import machine_coding as mc
+
+    return _chapter9(
+        fixed,
+        "chapter9-npp-blur",
+        build_npp=lambda machine: mc.GuidedBlurNPP("jpeg", width=16, machine=machine),
+        beta=1.0,
+        lr=1e-3,
+        validate_every=250,
+        design="GuidedBlurNPP (width 16, sigmas 1/2/4, Lite0's CAM) from the identity; relative "
+        "loss lambda 1, beta 1",
+    )
 
 
-def _chapter9(fixed: dict | None, name: str) -> Campaign:
+def _chapter9(
+    fixed: dict | None,
+    name: str,
+    *,
+    build_npp: Callable[[torch.nn.Module], torch.nn.Module],
+    beta: float,
+    lr: float,
+    validate_every: int,
+    design: str,
+) -> Campaign:
+    """Chapter 9's campaigns share the data, the objective and the validation; each names its NPP
+    (``build_npp(machine)``), its rate-distortion weight beta (a default: a snapshot's own wins), its
+    learning rate, how often it validates and a line describing it."""
     from .. import machine_coding as mc
     from .. import metrics as measures
-    from .. import registry, standard_codecs
+    from .. import standard_codecs
 
     fixed = dict(fixed or {})
     seed = fixed.setdefault("seed", 0)
@@ -522,8 +559,7 @@ def _chapter9(fixed: dict | None, name: str) -> Campaign:
         rate_model = mc.RateModel(
             fixed["rate_model"]["weights"], fixed["rate_model"]["header_bits"]
         )
-    blur = name == "chapter9-npp-blur"
-    beta, lmbda = fixed.setdefault("beta", 1.0 if blur else 5.0), fixed.setdefault("lmbda", 1.0)
+    beta, lmbda = fixed.setdefault("beta", beta), fixed.setdefault("lmbda", 1.0)
     objective, fitted = recipes_cfm.npp_objective(
         "jpeg",
         crops,
@@ -540,11 +576,7 @@ def _chapter9(fixed: dict | None, name: str) -> Campaign:
         fixed["rate_fit"] = fitted["rate_fit"]
         fixed["codec_curve"] = fitted["codec_curve"]
     machine = objective.machine
-    if blur:
-        npp = mc.GuidedBlurNPP("jpeg", width=16, machine=machine).to(device)
-    else:
-        npp = registry.load("machine_coding", fixed.setdefault("init", "npp-jpeg"), None, mc.NPP)
-        npp = npp.float().to(device)
+    npp = build_npp(machine).to(device)
 
     def loss(batch):
         return objective.loss(npp, batch)
@@ -618,18 +650,14 @@ def _chapter9(fixed: dict | None, name: str) -> Campaign:
     return Campaign(
         name=name,
         model=npp,
-        parameter_groups=[{"params": list(npp.parameters()), "lr": 1e-3 if blur else 5e-4}],
+        parameter_groups=[{"params": list(npp.parameters()), "lr": lr}],
         batches=objective.batches,
         loss=loss,
         validate=validate,
         fixed=fixed,
         log_every=10,
-        validate_every=250 if blur else 300,
-        description=(
-            f"GuidedBlurNPP (width 16, sigmas 1/2/4, Lite0's CAM) from the identity; relative loss lambda 1, beta 1; {data}"
-            if blur
-            else f"NPP (width 16, adaptive) from the shipped npp-jpeg (1,000 steps); relative loss lambda 1, beta 5; {data}"
-        ),
+        validate_every=validate_every,
+        description=f"{design}; {data}",
     )
 
 
