@@ -93,3 +93,46 @@ def test_every_session_plan_fills_90_minutes(lesson: Path):
         assert rows[0][0] == 0 and rows[-1][1] == 90, f"{lesson.name}: a session spans {rows}"
         for (_, end), (start, _) in zip(rows, rows[1:]):
             assert start == end, f"{lesson.name}: a gap or overlap at minute {end}"
+
+
+def written_problems(text: str) -> list[str]:
+    """The derivation problems of a lesson's '## Written problems' section, one text each."""
+    section = re.split(r"^## Written problems.*$", text, maxsplit=1, flags=re.MULTILINE)
+    if len(section) < 2:
+        return []
+    body = re.split(r"^## ", section[1], maxsplit=1, flags=re.MULTILINE)[0]
+    return [p for p in re.split(r"^### (?=P\d+\.)", body, flags=re.MULTILINE)[1:]]
+
+
+def problem_parts_missing(problem: str) -> list[str]:
+    """What a written problem lacks: its points, a worked solution, the Full/Partial/Zero rubric."""
+    wanted = {
+        "points": r"^P\d+\. .*\(\d+ points?\)$",
+        "worked solution": r"^\*Worked solution\.\*",
+        "Full": r"^- \*\*Full \(\d+\)\*\*:",
+        "Partial": r"^- \*\*Partial \([\d-]+\)\*\*:",
+        "Zero": r"^- \*\*Zero\*\*:",
+    }
+    return [name for name, rule in wanted.items() if not re.search(rule, problem, re.MULTILINE)]
+
+
+def test_the_written_problem_check_finds_a_missing_part():
+    good = "## Written problems (x)\n### P1. A (3 points)\nQ\n\n*Worked solution.* S\n\n- **Full (3)**: a\n- **Partial (1-2)**: b\n- **Zero**: c\n"
+    assert (
+        len(written_problems(good)) == 1 and problem_parts_missing(written_problems(good)[0]) == []
+    )
+    assert problem_parts_missing(
+        written_problems(good.replace("*Worked solution.* S", "S"))[0]
+    ) == ["worked solution"]
+    assert written_problems("## Exercises\n### P1. not a problem (1 point)\n") == []
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[path.stem for path in LESSONS])
+def test_every_lesson_has_two_written_problems_with_solutions_and_rubrics(lesson: Path):
+    """Issue 35: at least two derivation (pen-and-paper) problems per chapter, each with a worked solution and
+    a rubric, in the instructor's lesson."""
+    problems = written_problems(lesson.read_text())
+    assert len(problems) >= 2, f"{lesson.name}: {len(problems)} written problems (at least 2)"
+    for problem in problems:
+        missing = problem_parts_missing(problem)
+        assert not missing, f"{lesson.name}: problem {problem.splitlines()[0]!r} lacks {missing}"
