@@ -38,6 +38,7 @@ __all__ = [
     "predict",
     "class_maps",
     "cam_map",
+    "top_class_cams",
     "fuse_msroi",
     "fuse_softmax",
     "erase_and_fuse",
@@ -236,6 +237,17 @@ def _cam_by_hand(classifier: Classifier, x: torch.Tensor, classes: list[int]) ->
     weights = classifier.linear.weight[classes]  # (C, K)
     cams = torch.einsum("ck,khw->chw", weights.detach(), maps).relu()
     return cams.cpu().numpy()
+
+
+def top_class_cams(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Batched CAM of each image's own top class, (N, 1, h, w) at the maps' resolution, ReLU'd and scaled
+    to a maximum of 1 per image, without gradients: for a network with ``maps`` and ``linear`` (the model
+    ``load_classifier`` builds; chapter 9's guided preprocessor reads Lite0's this way)."""
+    with torch.no_grad():
+        maps = model.maps(x)
+        top = model.linear(maps.mean(dim=(2, 3))).argmax(1)
+        cams = torch.einsum("nk,nkhw->nhw", model.linear.weight[top], maps).relu()[:, None]
+        return cams / cams.amax(dim=(2, 3), keepdim=True).clamp_min(1e-8)
 
 
 @contextlib.contextmanager

@@ -150,3 +150,25 @@ def test_larger_lite_models_load_offline_and_agree_on_a_clear_photo(name, lite0)
     assert min(x.shape[-2:]) == other.input_size
     top = cam.predict(other, skdata.chelsea(), 5)
     assert {281, 282, 285} & {index for index, _n, _p in top}  # tabby, tiger cat, Egyptian cat
+
+
+def test_top_class_cams_is_the_cam_of_each_images_top_class():
+    from helpers import cam as cam_module
+
+    class Toy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 3)
+
+        def maps(self, x):
+            return x  # the input is the feature maps
+
+    torch.manual_seed(0)
+    model, x = Toy(), torch.rand(2, 4, 5, 6)
+    cams = cam_module.top_class_cams(model, x)
+    assert cams.shape == (2, 1, 5, 6) and not cams.requires_grad
+    for n in range(2):
+        scores = model.linear(x[n].mean(dim=(1, 2)))
+        top = int(scores.argmax())
+        raw = torch.einsum("k,khw->hw", model.linear.weight[top], x[n]).relu()
+        torch.testing.assert_close(cams[n, 0], raw / raw.max())

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import config, standard_codecs
+from .. import cam, config, metrics, standard_codecs
 from .common import check_batch, check_codec, check_quality, quality_tensor
 
 __all__ = [
@@ -117,9 +117,7 @@ class NPP(nn.Module):
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """A separable Gaussian blur of (N, C, H, W) with reflected borders (radius 3 sigma)."""
     radius = max(1, int(math.ceil(3 * sigma)))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-(t**2) / (2 * sigma**2))
-    kernel = kernel / kernel.sum()
+    kernel = metrics.gaussian_window(2 * radius + 1, sigma, device=x.device, dtype=x.dtype)
     c = x.shape[1]
     z = F.pad(x, (radius, radius, 0, 0), mode="reflect")
     z = F.conv2d(z, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
@@ -168,13 +166,8 @@ class GuidedBlurNPP(nn.Module):
         machine = self._machine[0]
         if machine is None:
             return x.new_zeros(x.shape[0], 1, *x.shape[-2:])
-        net = machine.net
-        with torch.no_grad():
-            maps = net.maps((x - machine.mean) / machine.std)
-            top = net.linear(maps.mean(dim=(2, 3))).argmax(1)
-            cam = torch.einsum("nk,nkhw->nhw", net.linear.weight[top], maps).relu()[:, None]
-            cam = cam / cam.amax(dim=(2, 3), keepdim=True).clamp_min(1e-8)
-            return F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        cams = cam.top_class_cams(machine.net, (x - machine.mean) / machine.std)
+        return F.interpolate(cams, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
     def weights(self, x: torch.Tensor, qualities) -> torch.Tensor:
         """(N, 1 + len(sigmas), H, W): the share of X and of each blur at every pixel."""
