@@ -69,9 +69,24 @@ def sessions(lesson: Path) -> int:
     return len(re.findall(r"^\| *minutes *\|", lesson.read_text(), flags=re.MULTILINE))
 
 
+#: the learning path's tracks (book/index.md): the ground, then the codec track and the machine track
+TRACKS = {0: "ground", 1: "ground", 2: "ground", 3: "codec", 4: "codec", 5: "codec", 10: "codec"}
+
+
+def session_titles(lesson: Path) -> dict[int, str]:
+    """{session number: title} from a lesson's "Session 2, *coders*: ..." lines (two-session lessons)."""
+    found = re.findall(r"Session (\d+), \*([^*]+)\*", lesson.read_text())
+    return {int(number): " ".join(title.split()) for number, title in found}
+
+
 def syllabus(notebooks: list[Path]) -> str:
-    rows = ["| chapter | sessions of 90 minutes | prerequisites |", "|---|---|---|"]
-    first = 1
+    """One row per 90-minute session: its number, the chapter, the part of a two-session chapter, the track
+    and (on a chapter's first session) the prerequisites the notebook's first cell gives."""
+    rows = [
+        "| session | chapter | part | track | prerequisites |",
+        "|---|---|---|---|---|",
+    ]
+    number = 0
     for path in notebooks:
         notebook = json.loads(path.read_text())
         head = "".join(notebook["cells"][0]["source"])
@@ -80,14 +95,20 @@ def syllabus(notebooks: list[Path]) -> str:
         needs = re.search(
             r"\*\*Prerequisites\.\*\*\s*(.+?)\s*(?:Symbols follow|\n\n|$)", head, re.DOTALL
         )
-        count = sessions(ROOT / "lessons" / f"{path.stem}.md")
-        span = f"{first}" if count == 1 else f"{first}-{first + count - 1}"
+        lesson = ROOT / "lessons" / f"{path.stem}.md"
+        count, titles = sessions(lesson), session_titles(lesson)
         # the notebook's links are relative to notebooks/; the home page sits one folder up
         prerequisites = " ".join(needs.group(1).split()) if needs else "—"
         prerequisites = re.sub(r"\]\(\.\./", "](", prerequisites)
-        rows.append(f"| [{title}](notebooks/{path.name}) | {span} | {prerequisites} |")
-        first += count
-    rows.append(f"\n{first - 1} sessions in all, about {1.5 * (first - 1):.0f} hours in class.")
+        track = TRACKS.get(int(path.stem[:2]), "machine")
+        for part in range(1, count + 1):
+            number += 1
+            label = f"{part} of {count}: {titles.get(part, '')}".rstrip(": ") if count > 1 else "—"
+            rows.append(
+                f"| {number} | [{title}](notebooks/{path.name}) | {label} | {track} | "
+                f"{prerequisites if part == 1 else '(as above)'} |"
+            )
+    rows.append(f"\n{number} sessions in all, about {1.5 * number:.0f} hours in class.")
     return "\n".join(rows)
 
 
