@@ -86,6 +86,23 @@ def training_photos(seed: int = 0) -> list[np.ndarray]:
     return photos
 
 
+def random_crop(x: torch.Tensor, rng: np.random.Generator, longest_short_side: int = 320) -> np.ndarray:
+    """One training crop of photo ``x`` (1, 3, H, W) in [0, 1]: the shorter side scaled to a random
+    224-``longest_short_side`` pixels, a random 224 x 224 window, flipped left-right half the time;
+    uint8 (224, 224, 3)."""
+    short = int(rng.integers(INPUT_SIZE, longest_short_side + 1))
+    scale = short / min(x.shape[-2:])
+    shape = (
+        max(INPUT_SIZE, round(x.shape[-2] * scale)),
+        max(INPUT_SIZE, round(x.shape[-1] * scale)),
+    )
+    resized = F.interpolate(x, size=shape, mode="bilinear", antialias=True, align_corners=False)
+    top = int(rng.integers(0, shape[0] - INPUT_SIZE + 1))
+    left = int(rng.integers(0, shape[1] - INPUT_SIZE + 1))
+    crop = images.to_uint8(resized[..., top : top + INPUT_SIZE, left : left + INPUT_SIZE])
+    return np.ascontiguousarray(crop[:, ::-1]) if rng.random() < 0.5 else crop
+
+
 def distillation_set(crops_per_image: int = 6, seed: int = 0, cache: bool = True) -> dict:
     """Random 224 x 224 crops of the training photos (shorter side scaled to 224-320, flipped) with
     the teacher's targets: stride-8 features (after block 4), logits, and the hyperprior's y_hat
@@ -98,19 +115,7 @@ def distillation_set(crops_per_image: int = 6, seed: int = 0, cache: bool = True
     for photo in training_photos():
         x = images.to_tensor(images.as_rgb(photo))
         for _ in range(crops_per_image):
-            short = int(rng.integers(INPUT_SIZE, 321))
-            scale = short / min(x.shape[-2:])
-            shape = (
-                max(INPUT_SIZE, round(x.shape[-2] * scale)),
-                max(INPUT_SIZE, round(x.shape[-1] * scale)),
-            )
-            resized = F.interpolate(
-                x, size=shape, mode="bilinear", antialias=True, align_corners=False
-            )
-            top = int(rng.integers(0, shape[0] - INPUT_SIZE + 1))
-            left = int(rng.integers(0, shape[1] - INPUT_SIZE + 1))
-            crop = images.to_uint8(resized[..., top : top + INPUT_SIZE, left : left + INPUT_SIZE])
-            crops.append(crop[:, ::-1] if rng.random() < 0.5 else crop)
+            crops.append(random_crop(x, rng))
     crops = np.stack(crops)
     front, tail = teacher_parts("dct")
     f8, logits, latents = [], [], []
