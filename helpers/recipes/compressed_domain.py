@@ -86,7 +86,9 @@ def training_photos(seed: int = 0) -> list[np.ndarray]:
     return photos
 
 
-def random_crop(x: torch.Tensor, rng: np.random.Generator, longest_short_side: int = 320) -> np.ndarray:
+def random_crop(
+    x: torch.Tensor, rng: np.random.Generator, longest_short_side: int = 320
+) -> np.ndarray:
     """One training crop of photo ``x`` (1, 3, H, W) in [0, 1]: the shorter side scaled to a random
     224-``longest_short_side`` pixels, a random 224 x 224 window, flipped left-right half the time;
     uint8 (224, 224, 3)."""
