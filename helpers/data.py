@@ -32,6 +32,7 @@ from . import config, images
 __all__ = [
     "DataUnavailableError",
     "reference",
+    "study_json",
     "ChecksumError",
     "KODAK_URL",
     "KODAK_SHA256",
@@ -587,6 +588,17 @@ def reference(name: str) -> dict:
         known = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
         raise ValueError(f"no stored reference {name!r}; stored: {known}")
     return json.loads(path.read_text())
+
+
+def study_json(study: dict) -> str:
+    """A study as the text of its ``helpers/reference`` file: indented JSON whose lists of numbers (per-photo
+    rows, curves) stay on one line each, so that a file with 500 values per row stays readable in a diff."""
+    import json
+    import re
+
+    text = json.dumps(study, indent=1)
+    numbers = re.compile(r"\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]")
+    return numbers.sub(lambda m: "[" + ", ".join(re.split(r",\s*", m.group(1))) + "]", text) + "\n"
 
 
 #: what a chapter notebook's code calls -> (the data set it needs, a probe that loads one file of it)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from helpers import autoencoder, cam, config, jpeg
+from helpers import autoencoder, cam, config, data, jpeg
 from helpers import compressed_domain as cd
 
 JPEG_QUALITIES = (10, 20, 30, 50, 75, 90)
@@ -145,6 +145,8 @@ def photo_study(
             "agreement": float((predicted == reference).mean()),
             "accuracy": float((predicted == labels).mean()),
             "agreement_lite2": float((predicted == reference2).mean()),
+            # per photo, so that every figure gets its bootstrap interval (metrics.bootstrap_interval)
+            "top1": predicted.astype(int).tolist(),
         }
 
     result = {
@@ -153,6 +155,9 @@ def photo_study(
             "accuracy_lite0": float((reference == labels).mean()),
             "accuracy_lite2": float((reference2 == labels).mean()),
             "lite0_lite2_agreement": float((reference == reference2).mean()),
+            "labels": labels.astype(int).tolist(),
+            "top1_lite0": reference.astype(int).tolist(),
+            "top1_lite2": reference2.astype(int).tolist(),
         },
         "jpeg": [],
         "hyperprior": [],
@@ -264,7 +269,7 @@ def main() -> None:
     if "timing" in parts:
         result["timing"] = timing_study()
     result["machine"] = config.machine()
-    path.write_text(json.dumps(result, indent=1) + "\n")
+    path.write_text(data.study_json(result))
     print(f"wrote {path} in {time.time() - started:.0f} s")
 
 

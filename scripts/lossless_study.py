@@ -9,7 +9,8 @@ round trip of every whole Kodak image (file bits, encode and decode seconds, bit
     WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/lossless_study.py [--multiscale-only]
 
 --multiscale-only keeps the stored PixelCNN and standard-codec columns and (re)measures the multi-scale
-codec alone.
+codec alone; --codecs NAME [NAME ...] keeps everything stored and (re)measures only those standard lossless
+codecs (standard_codecs.LOSSLESS), e.g. --codecs "JPEG XL lossless".
 """
 
 from __future__ import annotations
@@ -58,12 +59,37 @@ def multiscale_columns(kodak: dict, threads: int = 2) -> tuple[dict, list[dict]]
     return bits, trips
 
 
+def update_codecs(kodak: dict, codecs: list[str]) -> None:
+    """Measure ``codecs`` on every image into the stored study (other columns kept), mean recomputed."""
+    stored = json.loads(OUT.read_text())
+    for name, image in kodak.items():
+        row = standard_codecs.lossless_bits(image, codecs)
+        stored["per_image"][name].update({k: round(v, 4) for k, v in row.items()})
+        print(name, row, flush=True)
+    columns = list(next(iter(stored["per_image"].values())))
+    stored["mean"] = {
+        c: round(float(np.mean([r[c] for r in stored["per_image"].values()])), 4) for c in columns
+    }
+    stored["codecs_command"] = (
+        "WORKBENCH_DATA=../shared/data OMP_NUM_THREADS=1 python scripts/lossless_study.py --codecs "
+        + " ".join(f'"{c}"' for c in codecs)
+    )
+    OUT.write_text(json.dumps(stored, indent=1) + "\n")
+    print("mean", stored["mean"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--multiscale-only", action="store_true")
+    parser.add_argument(
+        "--codecs", nargs="+", help="(re)measure only these standard lossless codecs"
+    )
     args = parser.parse_args()
     config.set_num_threads(1)
     kodak = data.kodak()
+    if args.codecs:
+        update_codecs(kodak, args.codecs)
+        return
     if args.multiscale_only:
         stored = json.loads(OUT.read_text())
         per_image, trips = stored["per_image"], stored["round_trips"]

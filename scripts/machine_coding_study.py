@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from helpers import compressed_domain as cd
-from helpers import config, images, metrics
+from helpers import config, data, images, metrics
 from helpers import machine_coding as mc
 
 OUT = Path(mc.__file__).resolve().parents[1] / "reference" / "machine_coding_study.json"
@@ -111,9 +111,11 @@ def _bd_rates(out: dict) -> dict:
         for machine in out[key][0]:
             if machine.startswith("efficientnet") and machine in out[codec][0]:
                 for measure in ("agreement", "accuracy"):
-                    bd[f"{key}/{machine}/{measure}"] = mc.bd_rate_accuracy(
-                        out[codec], out[key], machine, measure
-                    )
+                    entry = mc.bd_rate_accuracy(out[codec], out[key], machine, measure)
+                    if "bytes" in out[codec][0] and "bytes" in out[key][0]:  # per-photo rows
+                        interval = mc.bd_rate_interval(out[codec], out[key], machine, measure)
+                        entry["interval_95"] = [interval.low, interval.high]
+                    bd[f"{key}/{machine}/{measure}"] = entry
     return bd
 
 
@@ -136,7 +138,7 @@ def curves(runs, limit, configs=None):
         out["photos"] = len(photos)
         out[key] = rows
         out["bd_rate"] = _bd_rates(out)
-        OUT.write_text(json.dumps(study, indent=1) + "\n")
+        OUT.write_text(data.study_json(study))
         print(key, f"{time.perf_counter() - started:.0f} s", flush=True)
     study = json.loads(OUT.read_text()) if OUT.is_file() else {}
     out = study.get("curves", {})
@@ -297,7 +299,7 @@ def main() -> None:
     study = json.loads(OUT.read_text()) if OUT.is_file() else {}
     study[args.part] = result
     study.setdefault("seconds", {})[args.part] = round(time.perf_counter() - started, 1)
-    OUT.write_text(json.dumps(study, indent=1) + "\n")
+    OUT.write_text(data.study_json(study))
     print(f"{args.part}: {time.perf_counter() - started:.0f} s -> {OUT}")
 
 

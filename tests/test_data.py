@@ -270,3 +270,20 @@ def test_a_failed_download_leaves_no_folder_behind(tmp_path, monkeypatch):
     with pytest.raises(data.DataUnavailableError):
         data.fetch(dead, tmp_path / "kept" / "x.png", "0" * 64)
     assert (tmp_path / "kept").is_dir()
+
+
+def test_study_json_keeps_number_lists_on_one_line_and_round_trips():
+    import json
+
+    study = {
+        "rows": [{"top1": list(range(500)), "bpp": [0.25, -1.5e-07, 3.0]}],
+        "names": ["a", "b"],
+        "nested": [[1, 2], [3, 4]],
+        "empty": [],
+        "text": "[1, 2] stays text",
+    }
+    text = data.study_json(study)
+    assert json.loads(text) == study and text.endswith("\n")
+    assert (
+        "[0, 1, 2, 3," in text and text.count("\n") < 30
+    )  # 500 numbers on one line, not 500 lines

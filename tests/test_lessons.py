@@ -136,3 +136,156 @@ def test_every_lesson_has_two_written_problems_with_solutions_and_rubrics(lesson
     for problem in problems:
         missing = problem_parts_missing(problem)
         assert not missing, f"{lesson.name}: problem {problem.splitlines()[0]!r} lacks {missing}"
+
+
+# ---- honest session timing (issue 35, part 5) ----------------------------------------------------
+# Per session part, what the notebook asks of the class (its markdown read at 200 words a minute, plus
+# its code cells' measured FAST run time, notebooks/fast_timings.json from scripts/measure_timings.py)
+# must fit the minutes the lesson's timing table gives the sections that part names.
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+WORDS_PER_MINUTE = 200
+SECTION_WORDS = re.compile(r"[Ss]ections?\s+(\d+(?:\s*(?:-|–|,|and)\s*\d+)*)")
+SECTION_PARENS = re.compile(r"\((\d+(?:\s*(?:-|–|,|and)\s*\d+)*)\)")
+HEADING = re.compile(r"^## (?:(\d+)\. )?", re.MULTILINE)
+
+
+def timing_rows(text: str) -> list[list[tuple[int, int, str]]]:
+    """Each timing table's rows as (start, end, what happens), one list per session."""
+    tables = []
+    for block in re.split(r"\n(?=\| *minutes *\|)", "\n" + text)[1:]:
+        rows = []
+        for line in block.splitlines()[2:]:
+            match = TIMING_ROW.match(line)
+            if not match:
+                break
+            rows.append((int(match.group(1)), int(match.group(2)), line[match.end() :]))
+        tables.append(rows)
+    return tables
+
+
+def named_sections(row: str) -> set[int]:
+    """The notebook sections a timing row names: "Section 6", "Sections 3-4", "(8-9)", "sections 2 and 3"."""
+    found = set()
+    for match in [*SECTION_WORDS.finditer(row), *SECTION_PARENS.finditer(row)]:
+        for part in re.split(r"\s*(?:,|and)\s*", match.group(1)):
+            ends = [int(n) for n in re.split(r"\s*[-–]\s*", part)]
+            found.update(range(ends[0], ends[-1] + 1))
+    return found
+
+
+def section_load(notebook: dict, seconds: dict[int, float]) -> dict[int, float]:
+    """Minutes each numbered section asks: markdown words / 200 + the measured seconds of its code cells
+    / 60 (cells before the first heading count with section 1; unnumbered sections are not taught)."""
+    load: dict[int, float] = {}
+    section: int | None = 1
+    for index, cell in enumerate(notebook["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            for match in HEADING.finditer(source):
+                section = int(match.group(1)) if match.group(1) else None
+        if section is None:
+            continue
+        if cell["cell_type"] == "markdown":
+            load[section] = load.get(section, 0.0) + len(source.split()) / WORDS_PER_MINUTE
+        else:
+            load[section] = load.get(section, 0.0) + seconds.get(index, 0.0) / 60
+    return load
+
+
+def timing_overruns(lesson_text: str, load: dict[int, float]) -> list[str]:
+    """The session parts whose sections ask more minutes than the table gives them, and the numbered
+    sections no part names. Rows that name overlapping sections are judged together."""
+    problems = []
+    named = set()
+    for number, rows in enumerate(timing_rows(lesson_text), 1):
+        groups: list[tuple[set[int], int, list[str]]] = []
+        for start, end, what in rows:
+            sections = named_sections(what)
+            if not sections:
+                continue
+            named |= sections
+            merged = (sections, end - start, [f"{start}-{end}"])
+            for group in [g for g in groups if g[0] & sections]:
+                groups.remove(group)
+                merged = (merged[0] | group[0], merged[1] + group[1], group[2] + merged[2])
+            groups.append(merged)
+        for sections, minutes, spans in groups:
+            need = sum(load.get(s, 0.0) for s in sections)
+            if need > minutes:
+                problems.append(
+                    f"session {number}, minutes {', '.join(spans)}: sections {sorted(sections)} ask "
+                    f"{need:.1f} minutes (reading + FAST run), the table gives {minutes}"
+                )
+    missing = sorted(set(load) - named)
+    if missing:
+        problems.append(f"sections {missing} are in no session's timing table")
+    return problems
+
+
+def test_the_timing_check_reads_sections_and_finds_an_overrun():
+    assert named_sections("Sections 3-4: a; Section 6 (continued); zigzag (8-9); (★★★ 9)") == {
+        3,
+        4,
+        6,
+        8,
+        9,
+    }
+    assert named_sections("sections 2 and 3, 5") == {2, 3, 5}
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "source": ["import x"]},
+            {"cell_type": "markdown", "source": ["## 1. A\n", "word " * 400]},
+            {"cell_type": "code", "source": ["run()"]},
+            {"cell_type": "markdown", "source": ["## 2. B\n", "word " * 200]},
+            {"cell_type": "markdown", "source": ["## Exercises\n", "word " * 9000]},
+        ]
+    }
+    load = section_load(notebook, {0: 60.0, 2: 120.0})
+    assert load[1] == pytest.approx(1 + (400 + 3) / 200 + 2) and 9 not in load
+    table = "| minutes | s |\n|---|---|\n| 0-6 | Section 1 |\n| 6-90 | Section 2 |\n"
+    assert timing_overruns(table, load) == []
+    tight = table.replace("0-6 | Section 1", "0-5 | Section 1").replace("6-90", "5-90")
+    assert len(timing_overruns(tight, load)) == 1
+    assert timing_overruns(table.replace("Section 2", "board"), load) == [
+        "sections [2] are in no session's timing table"
+    ]
+
+
+def _measured() -> dict:
+    import json
+
+    path = NOTEBOOKS / "fast_timings.json"
+    return json.loads(path.read_text())["notebooks"] if path.is_file() else {}
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[path.stem for path in LESSONS])
+def test_every_session_part_fits_its_minutes(lesson: Path):
+    """Issue 35, part 5: reading (200 words a minute) + measured FAST run time of the sections each timing
+    row names fits its minutes, and every numbered section is in some session. The measured times must
+    be of the notebook's current code: re-measure with scripts/measure_timings.py after changing it."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(NOTEBOOKS.parent / "scripts"))
+    from measure_timings import source_hash
+
+    path = NOTEBOOKS / f"{lesson.stem}.ipynb"
+    notebook = json.loads(path.read_text())
+    measured = _measured().get(path.name)
+    assert measured, (
+        f"{path.name} has no measured FAST times: python scripts/measure_timings.py {path}"
+    )
+    now = [
+        (i, source_hash("".join(c["source"])))
+        for i, c in enumerate(notebook["cells"])
+        if c["cell_type"] == "code"
+    ]
+    then = [(c["index"], c["hash"]) for c in measured["cells"]]
+    assert now == then, (
+        f"{path.name}'s code changed since its FAST times were measured: "
+        f"python scripts/measure_timings.py notebooks/{path.name}"
+    )
+    seconds = {c["index"]: c["seconds"] for c in measured["cells"]}
+    problems = timing_overruns(lesson.read_text(), section_load(notebook, seconds))
+    assert not problems, f"{lesson.name}: " + "; ".join(problems)

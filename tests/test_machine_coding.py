@@ -305,6 +305,49 @@ def test_pareto_and_bd_rate_at_equal_accuracy():
         mc.bd_rate_accuracy(anchor, test, "m", "psnr")
 
 
+def _per_photo_curve(rng, photos, saving=0.0, noise=0.0):
+    """A synthetic rate-accuracy curve with per-photo rows: each photo's bytes and 0/1 agreement at
+    five qualities (agreement rising with rate); ``saving`` shrinks every file by that share."""
+    rows = []
+    for bpp, share in ((0.4, 0.5), (0.6, 0.65), (0.9, 0.75), (1.4, 0.82), (2.5, 0.88)):
+        pixels = 224 * 224
+        sizes = bpp * pixels / 8 * (1 + noise * rng.standard_normal(photos)) * (1 - saving)
+        agrees = (rng.random(photos) < share).astype(int)
+        rows.append(
+            {
+                "bpp": float(np.mean(np.round(sizes)) * 8 / pixels),
+                "pixels": pixels,
+                "bytes": np.round(sizes).astype(int).tolist(),
+                "m": {
+                    "agreement": float(agrees.mean()),
+                    "accuracy": 0.0,
+                    "agrees": agrees.tolist(),
+                    "correct": [0] * photos,
+                },
+            }
+        )
+    return rows
+
+
+def test_bd_rate_interval_resamples_photos_paired():
+    rng = np.random.default_rng(0)
+    anchor = _per_photo_curve(rng, 400, noise=0.3)
+    test = [dict(r, bytes=[round(b * 0.8) for b in r["bytes"]]) for r in anchor]
+    for row in test:
+        row["bpp"] = float(np.mean(row["bytes"]) * 8 / row["pixels"])
+    saved = mc.bd_rate_interval(anchor, test, "m", resamples=200)
+    assert saved.value == pytest.approx(-20.0, abs=0.1)  # the same photos, 20 % smaller files
+    assert saved.high < 0 and not saved.is_tie and saved.low > -21 and saved.high < -19
+    # two independent draws of the same coder: a tie, and the interval is wide enough to say so
+    other = _per_photo_curve(np.random.default_rng(1), 400, noise=0.3)
+    tie = mc.bd_rate_interval(anchor, other, "m", resamples=200)
+    assert tie.is_tie and tie.high - tie.low > 2
+    with pytest.raises(ValueError, match="per-photo rows"):
+        mc.bd_rate_interval([{"bpp": 1.0, "m": {"agreement": 0.5}}], test, "m")
+    with pytest.raises(ValueError, match="same photos"):
+        mc.bd_rate_interval(anchor, _per_photo_curve(rng, 300), "m", resamples=200)
+
+
 def test_shipped_models_load_and_unknown_names_fail():
     with pytest.raises(registry.WeightsError, match="no chapter-9 model"):
         mc.load_pretrained("npp-webp")

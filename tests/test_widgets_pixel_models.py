@@ -69,3 +69,27 @@ def test_scale_step_explorer_shows_the_step_the_controls_choose():
     assert "scales 0..1" in box.text.value
     with pytest.raises(ValueError, match="step must be"):
         multiscale.step_bits_map(model, pictures["a"], 0, 3)
+
+
+def test_rans_state_explorer_tracks_the_information_and_the_table_cost():
+    import pytest
+
+    box = widgets.rans_state_explorer("ABRACADABRA")
+    assert (
+        bytes(box.image.value)[:8] == b"\x89PNG\r\n\x1a\n"
+        and "decodes to the message" in box.text.value
+    )
+    fine = box.text.value
+    box.controls["precision"].value = 4
+    coarse = box.text.value
+    cost = lambda text: float(text.split("costs ")[1].split(" bits")[0])  # noqa: E731
+    assert cost(coarse) > cost(fine) >= 0  # rounding p to sixteenths costs bits, 2^-12 almost none
+    figure = box.last_result[0]
+    held, truth = (line.get_ydata() for line in figure.axes[0].get_lines()[1::-1])
+    table_cost, held_cost = (line.get_ydata() for line in figure.axes[1].get_lines()[:2])
+    assert abs(held_cost[-1] - table_cost[-1]) < 1.0  # rANS itself loses under a bit on 220 symbols
+    assert held[-1] == pytest.approx(truth[-1] + held_cost[-1])
+    box.controls["precision"].value = 2  # 5 letters do not fit 4 slots: said, not raised
+    assert "raise the precision" in box.text.value
+    with pytest.raises(ValueError, match="at least one character"):
+        widgets.rans_state_view("")

@@ -23,6 +23,7 @@ __all__ = [
     "rate_accuracy",
     "pareto",
     "bd_rate_accuracy",
+    "bd_rate_interval",
 ]
 
 
@@ -116,19 +117,33 @@ def rate_accuracy(
         files = [standard.encode(s, int(quality)) for s in sources]
         decoded = np.stack([standard.decode(f) for f in files])
         pixels = photos.shape[1] * photos.shape[2]
-        row = {"quality": quality, "bpp": float(np.mean([8 * len(f) / pixels for f in files]))}
+        row = {
+            "quality": quality,
+            "bpp": float(np.mean([8 * len(f) / pixels for f in files])),
+            "pixels": int(pixels),
+            "bytes": [len(f) for f in files],  # per photo: what bd_rate_interval resamples
+        }
         for name, machine in machines.items():
             top = top1(machine, decoded)
             row[name] = {
                 "agreement": float(np.mean(top == reference[name])),
                 "accuracy": float(np.mean(top == labels)),
+                "agrees": (top == reference[name]).astype(int).tolist(),
+                "correct": (top == labels).astype(int).tolist(),
             }
         if measure_fidelity:
             row["psnr"] = float(np.mean([metrics.psnr(a, b) for a, b in zip(photos, decoded)]))
             row["ssim"] = float(np.mean([metrics.ssim(a, b) for a, b in zip(photos, decoded)]))
         rows.append(row)
         if progress:
-            print(f"{codec} q{quality} {'NPP' if npp is not None else 'alone'}: {row}", flush=True)
+            shown = {
+                k: ({m: v[m] for m in ("agreement", "accuracy")} if isinstance(v, dict) else v)
+                for k, v in row.items()
+                if k != "bytes"
+            }
+            print(
+                f"{codec} q{quality} {'NPP' if npp is not None else 'alone'}: {shown}", flush=True
+            )
     for name in machines:
         for row in rows:
             row[name]["original_accuracy"] = float(np.mean(reference[name] == labels))
@@ -183,6 +198,55 @@ def bd_rate_accuracy(
         "points": [int(len(qa)), int(len(qt))],
         "warnings": [str(w.message) for w in caught],
     }
+
+
+def _resampled(rows: list[dict], picks: np.ndarray, machine: str) -> list[dict]:
+    """The rows of a rate-accuracy curve recomputed on the photos ``picks`` (with repeats)."""
+    out = []
+    for row in rows:
+        scores = row[machine]
+        out.append(
+            {
+                "bpp": float(np.mean(np.asarray(row["bytes"])[picks]) * 8 / row["pixels"]),
+                machine: {
+                    "agreement": float(np.mean(np.asarray(scores["agrees"])[picks])),
+                    "accuracy": float(np.mean(np.asarray(scores["correct"])[picks])),
+                },
+            }
+        )
+    return out
+
+
+def bd_rate_interval(
+    anchor: list[dict],
+    test: list[dict],
+    machine: str = "efficientnet-lite0",
+    measure: str = "agreement",
+    resamples: int = 1000,
+    seed: int = 0,
+):
+    """``bd_rate_accuracy`` with its bootstrap 95 % interval over photos (``metrics.Interval``): each
+    resample draws the photos with replacement, recomputes both curves on them (the same photos for
+    both: paired) and their BD-rate. Needs the per-photo rows ``rate_accuracy`` stores ("bytes",
+    "agrees", "correct")."""
+    from .. import metrics
+
+    for rows in (anchor, test):
+        if not rows or "bytes" not in rows[0] or "agrees" not in rows[0].get(machine, {}):
+            raise ValueError(
+                "bd_rate_interval needs per-photo rows (a study measured with rate_accuracy since "
+                "session 16: 'bytes' per photo and 'agrees'/'correct' per machine)"
+            )
+    count = len(anchor[0]["bytes"])
+    if any(len(r["bytes"]) != count for r in (*anchor, *test)):
+        raise ValueError("the two curves must be measured on the same photos")
+
+    def statistic(picks):
+        return bd_rate_accuracy(
+            _resampled(anchor, picks, machine), _resampled(test, picks, machine), machine, measure
+        )["bd_rate"]
+
+    return metrics.bootstrap_interval(statistic, np.arange(count), resamples=resamples, seed=seed)
 
 
 def load_pretrained(name: str, quality: int | None = None) -> nn.Module:

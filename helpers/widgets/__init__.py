@@ -9,8 +9,8 @@ function draws the static figure that comes before its widget in the notebook.
 | 0 | welcome | channel_explorer |
 | 1 | jpeg_internals | jpeg_view, jpeg_explorer, quantization_table_view, quantization_editor |
 | 2 | quality | codec_comparison_view, codec_comparator, rd_point_view, rd_explorer |
-| 3 | pixel_models | interval_view, interval_explorer, bits_heatmap_view, bits_explorer, scale_step_view, scale_step_explorer |
-| 4 | autoencoders | rate_point_view, rate_picker |
+| 3 | pixel_models | interval_view, interval_explorer, rans_state_view, rans_state_explorer, bits_heatmap_view, bits_explorer, scale_step_view, scale_step_explorer |
+| 4 | autoencoders | water_filling_view, water_filling_explorer, rate_point_view, rate_picker |
 | 5 | loop_filters | filter_view, filter_explorer |
 | 6 | class_maps | cam_view, cam_explorer |
 | 7 | roi_coding | roi_view, roi_explorer |
@@ -33,7 +33,7 @@ from . import (
     video_tools,
     welcome,
 )
-from .autoencoders import rate_picker, rate_point_view
+from .autoencoders import rate_picker, rate_point_view, water_filling_explorer, water_filling_view
 from .class_maps import cam_explorer, cam_view
 from .compressed_domain import gate_explorer, gate_view, relu_explorer, relu_view
 from .core import figure_to_png, interactive_figure
@@ -51,6 +51,8 @@ from .pixel_models import (
     bits_heatmap_view,
     interval_explorer,
     interval_view,
+    rans_state_explorer,
+    rans_state_view,
     scale_step_explorer,
     scale_step_view,
 )
@@ -99,12 +101,16 @@ __all__ = [
     "rd_explorer",
     "interval_view",
     "interval_explorer",
+    "rans_state_view",
+    "rans_state_explorer",
     "bits_heatmap_view",
     "bits_explorer",
     "scale_step_explorer",
     "scale_step_view",
     "rate_point_view",
     "rate_picker",
+    "water_filling_view",
+    "water_filling_explorer",
     "filter_view",
     "filter_explorer",
     "cam_view",

@@ -1,4 +1,4 @@
-"""Chapter 3 widgets: the arithmetic coder's interval and a pixel model's bits per pixel."""
+"""Chapter 3 widgets: the arithmetic coder's interval, the rANS state, and a pixel model's bits per pixel."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import entropy, images, multiscale, pixelcnn
+from .. import entropy, images, multiscale, pixelcnn, rans
 from .core import interactive_figure
 
 __all__ = [
     "interval_view",
     "interval_explorer",
+    "rans_state_view",
+    "rans_state_explorer",
     "bits_heatmap_view",
     "bits_explorer",
     "scale_step_view",
@@ -77,6 +79,94 @@ def interval_explorer(message: str = "ABRACADABRA") -> ipywidgets.VBox:
         if not message:
             return "type a message of at least one character"
         return interval_view(message, max_steps)
+
+    return interactive_figure(render, controls)
+
+
+def rans_state_view(message: str, precision: int = 12, repeats: int = 1):
+    """rANS on ``message`` (repeated ``repeats`` times) with its own letter counts quantized to integer
+    frequencies summing to 2**precision: the bits the coder holds after every push (log2 of the state
+    plus 32 per word written out) against the information pushed, the renormalisations marked.
+    Returns (figure, text)."""
+    if not message:
+        raise ValueError("type a message of at least one character")
+    if not 1 <= repeats <= 1000:
+        raise ValueError(f"repeats must be between 1 and 1000, got {repeats}")
+    letters = sorted(set(message))
+    if len(letters) > 2**precision:
+        raise ValueError(
+            f"{len(letters)} different letters do not fit a table of 2**{precision}: raise the precision"
+        )
+    counts = np.array([message.count(letter) for letter in letters], dtype=np.float64)
+    table = rans.frequencies_from_probabilities(counts / counts.sum(), precision)
+    starts = np.concatenate([[0], np.cumsum(table)])
+    symbols = [letters.index(letter) for letter in message] * repeats
+    encoder = rans.RansEncoder(precision)
+    held, information, table_information, renormalised = [], [0.0], [0.0], []
+    for step, s in enumerate(reversed(symbols), 1):
+        words = len(encoder.words)
+        encoder.put(int(starts[s]), int(table[s]))
+        if len(encoder.words) > words:
+            renormalised.append(step)
+        held.append(np.log2(max(encoder.state, 1)) + 32 * len(encoder.words))
+        information.append(information[-1] - np.log2(counts[s] / counts.sum()))
+        table_information.append(table_information[-1] - np.log2(table[s] / 2**precision))
+    data = encoder.finish()
+    back = rans.decode(data, len(symbols), table)
+    if list(back) != symbols:
+        raise AssertionError("rANS did not round-trip")  # cannot happen: tests/test_rans.py
+    figure, (axis, excess) = plt.subplots(1, 2, figsize=(11, 3.6))
+    pushes = np.arange(1, len(symbols) + 1)
+    truth = np.array(information[1:])
+    axis.plot(pushes, truth, "k--", lw=1, label="information, -log2 p (true counts)")
+    axis.plot(pushes, held, color="tab:blue", lw=1.5, label="bits held: log2 x + 32 per word out")
+    excess.plot(
+        pushes,
+        np.array(table_information[1:]) - truth,
+        color="tab:orange",
+        lw=1.5,
+        label=f"the table's cost: -log2 (f/2^{precision}) - information",
+    )
+    excess.plot(
+        pushes, np.array(held) - truth, color="tab:blue", lw=1, label="bits held - information"
+    )
+    for step in renormalised:
+        for ax in (axis, excess):
+            ax.axvline(step, color="tab:red", lw=0.6, alpha=0.5)
+    axis.set(
+        xlabel="symbols pushed (back to front)",
+        ylabel="bits",
+        title=f"rANS, {len(letters)} letters, M = 2^{precision}: a word out at each red line",
+    )
+    excess.axhline(0, color="k", lw=0.5)
+    excess.set(xlabel="symbols pushed", ylabel="bits above the information", title="what it costs")
+    axis.legend(fontsize=8, loc="upper left")
+    excess.legend(fontsize=8, loc="best")
+    figure.tight_layout()
+    overhead = table_information[-1] - information[-1]
+    text = (
+        f"{len(symbols)} symbols; information {information[-1]:.1f} bits; the quantized table costs "
+        f"{overhead:.2f} bits more ({100 * overhead / information[-1]:.2f} %); the stream is "
+        f"{8 * len(data)} bits ({len(data)} bytes: the final 64-bit state and {len(renormalised)} words), "
+        f"and it decodes to the message."
+    )
+    return figure, text
+
+
+def rans_state_explorer(message: str = "ABRACADABRA") -> ipywidgets.VBox:
+    """Push a message into rANS: the state grows by the information of each symbol; lower the
+    table's precision to see what rounding probabilities costs, repeat the message to see words written."""
+    controls = {
+        "message": ipywidgets.Text(value=message, description="message", continuous_update=False),
+        "precision": ipywidgets.IntSlider(value=12, min=1, max=16, description="log2 M"),
+        "repeats": ipywidgets.IntSlider(value=20, min=1, max=200, description="repeats"),
+    }
+
+    def render(message, precision, repeats):
+        try:
+            return rans_state_view(message, precision, repeats)
+        except ValueError as error:
+            return str(error)
 
     return interactive_figure(render, controls)
 
