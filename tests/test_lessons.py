@@ -67,16 +67,7 @@ TIMING_ROW = re.compile(r"^\|\s*(\d+)\s*-\s*(\d+)\s*\|", re.MULTILINE)
 
 def timing_tables(text: str) -> list[list[tuple[int, int]]]:
     """Each ``| minutes | ... |`` table of a lesson: its (start, end) rows, one table per session."""
-    tables = []
-    for block in re.split(r"\n(?=\| *minutes *\|)", "\n" + text)[1:]:
-        rows = []
-        for line in block.splitlines()[2:]:
-            match = TIMING_ROW.match(line)
-            if not match:
-                break
-            rows.append((int(match.group(1)), int(match.group(2))))
-        tables.append(rows)
-    return tables
+    return [[(start, end) for start, end, _ in rows] for rows in timing_rows(text)]
 
 
 def test_timing_tables_are_read_as_written():
